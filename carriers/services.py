@@ -1,0 +1,55 @@
+"""Writes about carriers: API tokens (create, revoke, rotate) and queuing webhooks."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Carrier, CarrierToken, WebhookDelivery, hash_token
+
+TOKEN_PREFIX = "yzd_"  # noqa: S105 - a public marker, not a secret
+
+
+def carrier_token_create(*, carrier: Carrier, name: str = "") -> tuple[CarrierToken, str]:
+    """Create a token and return it with its raw value, which is shown once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = CarrierToken.objects.create(carrier=carrier, name=name, prefix=raw[:12], key_hash=hash_token(raw))
+    return token, raw
+
+
+def carrier_token_revoke(*, token: CarrierToken) -> CarrierToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+@transaction.atomic
+def carrier_token_rotate(*, token: CarrierToken) -> tuple[CarrierToken, str]:
+    """Revoke this token and issue its replacement in one step."""
+    carrier_token_revoke(token=token)
+    return carrier_token_create(carrier=token.carrier, name=token.name)
+
+
+def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery | None:
+    """Record a webhook for the carrier and send it after commit; none if no URL is registered."""
+    if not carrier.webhook_url:
+        return None
+    event_id = f"evt_{uuid.uuid4().hex}"
+    delivery = WebhookDelivery.objects.create(
+        carrier=carrier,
+        event_id=event_id,
+        event_type=event_type,
+        payload={"event_id": event_id, "type": event_type, "created_at": timezone.now().isoformat(), "data": payload},
+        next_attempt_at=timezone.now(),
+    )
+
+    def _send() -> None:
+        from .tasks import webhook_deliver
+
+        webhook_deliver.delay(delivery.pk)
+
+    transaction.on_commit(_send)
+    return delivery

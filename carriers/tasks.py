@@ -1,0 +1,63 @@
+"""Celery tasks for carriers: webhook delivery with retries, and the sweep of pending ones."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from . import webhooks
+from .models import WebhookAttempt, WebhookDelivery
+
+MAX_ATTEMPTS = 8
+
+
+def backoff_seconds(attempt: int) -> int:
+    return min(30 * 2 ** (attempt - 1), 6 * 3600)
+
+
+@shared_task(acks_late=True)
+def webhook_deliver(delivery_id: int) -> str:
+    """One attempt; on failure the next one is scheduled with exponential backoff."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("carrier")
+            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        carrier = delivery.carrier
+        result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=delivery.payload)
+        WebhookAttempt.objects.create(
+            delivery=delivery, url=carrier.webhook_url, status_code=result.status_code,
+            error=result.error, duration_ms=result.duration_ms,
+        )
+        delivery.attempt_count += 1
+        now = timezone.now()
+        if result.ok:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif delivery.attempt_count >= MAX_ATTEMPTS:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempt_count))
+        delivery.save(update_fields=["attempt_count", "status", "delivered_at", "next_attempt_at"])
+        return delivery.status
+
+
+@shared_task
+def webhooks_sweep_pending() -> int:
+    """Retries whose time has come (and any whose enqueue was lost while the broker was down)."""
+    due = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        ).values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        webhook_deliver.delay(pk)
+    return len(due)

@@ -1,0 +1,262 @@
+"""Buyer complaints, compensation claims with their transition history, settlements, inbox."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ComplaintType
+
+__all__ = ["ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "Settlement", "Notification"]
+
+
+class Complaint(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已受理，待处理")
+        CLAIM_OPENED = "claim_opened", _("已向快递公司索赔")
+        FORWARDED = "forwarded", _("已转商家处理")
+        REJECTED = "rejected", _("不予受理")
+
+    reference = models.CharField(_("投诉编号"), max_length=20, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="complaints")
+    waybill = models.ForeignKey(
+        "waybills.Waybill", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    complaint_type = models.CharField(_("投诉类型"), max_length=32, choices=ComplaintType.choices)
+    description = models.TextField(_("问题描述"), max_length=2000, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    decision_reason = models.CharField(_("处理说明"), max_length=500, blank=True)
+    # The form's one-time token: a double click or a resubmission files nothing twice.
+    submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    routed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("投诉")
+        verbose_name_plural = _("投诉")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="received", routed_at__isnull=True) | (~Q(status="received") & Q(routed_at__isnull=False)),
+                name="complaint_routed_at_matches_status",
+            ),
+        ]
+        # The sweep looks for complaints still waiting to be routed.
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="received"), name="complaint_unrouted")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ComplaintPhoto(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to="complaints/%Y/%m/")
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("投诉照片")
+        verbose_name_plural = _("投诉照片")
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("待快递答复")
+        ACCEPTED = "accepted", _("快递已接受")
+        AUTO_ACCEPTED = "auto_accepted", _("超时自动接受")
+        DISPUTED = "disputed", _("快递申诉中")
+        UPHELD = "upheld", _("仲裁支持赔付")
+        DISMISSED = "dismissed", _("仲裁驳回")
+        SETTLED = "settled", _("已赔付")
+
+    class Trigger(models.TextChoices):
+        COMPLAINT = "complaint", _("买家投诉")
+        TRACKING = "tracking", _("轨迹自动发现")
+
+    # The state machine of DESIGN §4, written once: every transition is checked against it.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.ACCEPTED, Status.AUTO_ACCEPTED, Status.DISPUTED}),
+        Status.DISPUTED: frozenset({Status.UPHELD, Status.DISMISSED}),
+        Status.ACCEPTED: frozenset({Status.SETTLED}),
+        Status.AUTO_ACCEPTED: frozenset({Status.SETTLED}),
+        Status.UPHELD: frozenset({Status.SETTLED}),
+        Status.DISMISSED: frozenset(),
+        Status.SETTLED: frozenset(),
+    }
+    PAYABLE = frozenset({Status.ACCEPTED, Status.AUTO_ACCEPTED, Status.UPHELD})
+
+    complaint = models.OneToOneField(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+    )
+    trigger = models.CharField(_("来源"), max_length=16, choices=Trigger.choices)
+    source_event = models.OneToOneField(
+        "waybills.TrackingEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+    )
+    waybill = models.ForeignKey("waybills.Waybill", on_delete=models.PROTECT, related_name="claims")
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="claims")
+    merchant = models.ForeignKey("orders.Merchant", on_delete=models.PROTECT, related_name="claims")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="claims")
+    complaint_type = models.CharField(_("违约类型"), max_length=32, choices=ComplaintType.choices)
+    tariff = models.ForeignKey("carriers.Tariff", on_delete=models.PROTECT, related_name="claims")
+    amount = models.DecimalField(_("赔付金额"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    deadline_at = models.DateTimeField(_("答复截止"))
+    opened_at = models.DateTimeField(_("发起时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+    settlement = models.ForeignKey(
+        "claims.Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("索赔")
+        verbose_name_plural = _("索赔")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=Decimal("0")), name="claim_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "accepted", "auto_accepted", "disputed", "upheld", "dismissed", "settled"]),
+                name="claim_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(trigger="complaint", complaint__isnull=False) | Q(trigger="tracking", complaint__isnull=True, source_event__isnull=False)),
+                name="claim_trigger_has_source",
+            ),
+            # A settled claim belongs to a statement; only payable claims are put on one.
+            models.CheckConstraint(
+                condition=(Q(settlement__isnull=True) & ~Q(status="settled"))
+                | Q(settlement__isnull=False, status__in=["accepted", "auto_accepted", "upheld", "settled"]),
+                name="claim_settlement_matches_status",
+            ),
+            # Tracking evidence opens at most one claim per waybill (a later complaint joins it).
+            models.UniqueConstraint(
+                fields=["waybill"], condition=Q(trigger="tracking"), name="claim_one_tracking_claim_per_waybill"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["carrier", "status", "updated_at"]),
+            models.Index(fields=["carrier", "updated_at", "id"]),
+            models.Index(fields=["merchant", "status"]),
+            models.Index(fields=["deadline_at"], condition=Q(status="open"), name="claim_open_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.waybill_id} {self.status}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
+
+    def can_accept(self) -> bool:
+        return self.can_transition_to(self.Status.ACCEPTED)
+
+    def can_dispute(self) -> bool:
+        return self.can_transition_to(self.Status.DISPUTED)
+
+    def can_rule(self) -> bool:
+        return self.status == self.Status.DISPUTED
+
+    def is_payable(self) -> bool:
+        return self.status in self.PAYABLE
+
+
+class ClaimTransition(models.Model):
+    """Audit row of a claim: who moved it from what to what, when, why, with what evidence."""
+
+    class Actor(models.TextChoices):
+        SYSTEM = "system", _("系统")
+        CARRIER = "carrier", _("快递公司")
+        STAFF = "staff", _("平台运营")
+        BUYER = "buyer", _("买家")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, choices=Claim.Status.choices)
+    actor = models.CharField(max_length=16, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_carrier = models.ForeignKey(
+        "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True, max_length=2000)
+    evidence = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("索赔记录")
+        verbose_name_plural = _("索赔记录")
+        constraints = [
+            # Every state is entered at most once: each transition happens at most once (DESIGN §4).
+            models.UniqueConstraint(fields=["claim", "to_status"], name="claim_transition_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.claim_id} {self.from_status or '∅'} → {self.to_status}"
+
+
+class Settlement(models.Model):
+    """A per-carrier statement of payable claims; the carrier confirms payment with a reference."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("待付款")
+        PAID = "paid", _("已付款")
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="settlements")
+    reference = models.CharField(_("结算单号"), max_length=32, unique=True)
+    period_start = models.DateTimeField(_("起始"))
+    period_end = models.DateTimeField(_("截止"))
+    claim_count = models.PositiveIntegerField(_("索赔数"))
+    total_amount = models.DecimalField(_("应付总额"), max_digits=14, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.ISSUED)
+    issued_at = models.DateTimeField(_("出单时间"), default=timezone.now)
+    paid_at = models.DateTimeField(_("付款确认时间"), null=True, blank=True)
+    payment_reference = models.CharField(_("付款流水号"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("结算单")
+        verbose_name_plural = _("结算单")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "period_end"], name="settlement_one_per_carrier_period"),
+            models.CheckConstraint(condition=Q(total_amount__gt=Decimal("0")), name="settlement_total_positive"),
+            models.CheckConstraint(condition=Q(period_end__gt=models.F("period_start")), name="settlement_period_order"),
+            models.CheckConstraint(
+                condition=Q(status="issued", paid_at__isnull=True, payment_reference="")
+                | (Q(status="paid", paid_at__isnull=False) & ~Q(payment_reference="")),
+                name="settlement_paid_has_reference",
+            ),
+        ]
+        indexes = [models.Index(fields=["carrier", "updated_at", "id"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Notification(models.Model):
+    """The merchant dashboard inbox of claim events (also e-mailed)."""
+
+    merchant = models.ForeignKey("orders.Merchant", on_delete=models.CASCADE, related_name="notifications")
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["merchant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title

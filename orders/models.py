@@ -1,0 +1,198 @@
+"""Merchants and their users, orders, Yinzunda purchases and the merchant's append-only ledger."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .masking import mask_address, mask_name, mask_phone
+
+phone_validator = RegexValidator(r"^1\d{10}$", _("请输入 11 位手机号码"))
+
+
+class Merchant(models.Model):
+    class QuotaMode(models.TextChoices):
+        WARN = "warn", _("超出仅提醒")
+        ENFORCE = "enforce", _("超出则拒绝")
+
+    code = models.SlugField(_("商家编码"), max_length=32, unique=True)
+    name = models.CharField(_("店铺名称"), max_length=100)
+    email = models.EmailField(_("通知邮箱"), blank=True)
+    quota_percent = models.DecimalField(
+        _("音尊达配额（日均单量百分比）"),
+        max_digits=5,
+        decimal_places=2,
+        default=settings.YINZUNDA_QUOTA_PERCENT,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    quota_mode = models.CharField(
+        _("配额方式"), max_length=8, choices=QuotaMode.choices, default=settings.YINZUNDA_QUOTA_MODE
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("商家")
+        verbose_name_plural = _("商家")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quota_percent__gte=0) & Q(quota_percent__lte=100), name="merchant_quota_range"
+            ),
+            models.CheckConstraint(condition=Q(quota_mode__in=["warn", "enforce"]), name="merchant_quota_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MerchantMember(models.Model):
+    """A login of a merchant: each user belongs to at most one merchant."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_member")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="members")
+
+    class Meta:
+        verbose_name = _("商家账号")
+        verbose_name_plural = _("商家账号")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant}"
+
+
+class Order(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
+    order_number = models.CharField(_("订单号"), max_length=32, unique=True)
+    recipient_name = models.CharField(_("收件人"), max_length=64)
+    recipient_phone = models.CharField(_("收件人电话"), max_length=11, validators=[phone_validator])
+    recipient_address = models.CharField(_("收件地址"), max_length=255)
+    amount = models.DecimalField(
+        _("订单金额"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    created_at = models.DateTimeField(_("下单时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=Decimal("0")), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(recipient_phone__regex=r"^1[0-9]{10}$"), name="order_recipient_phone_format"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "-created_at", "-id"], name="order_merchant_recent")]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.recipient_phone)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.recipient_name)
+
+    @property
+    def masked_address(self) -> str:
+        return mask_address(self.recipient_address)
+
+
+class YinzundaPurchase(models.Model):
+    """The merchant bought the Yinzunda tier for one order (a value-added flag on its waybill)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        CANCELLED = "cancelled", _("已取消（已退款）")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="purchases")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="purchases")
+    tariff = models.ForeignKey("carriers.Tariff", on_delete=models.PROTECT, related_name="purchases")
+    fee = models.DecimalField(_("服务费"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    purchased_at = models.DateTimeField(_("购买时间"), default=timezone.now)
+    purchased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-purchased_at"]
+        verbose_name = _("音尊达购买")
+        verbose_name_plural = _("音尊达购买")
+        constraints = [
+            # One live purchase per order; a cancelled one may be bought again.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="active"), name="purchase_one_active_per_order"
+            ),
+            models.CheckConstraint(condition=Q(fee__gte=Decimal("0")), name="purchase_fee_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(status="active", cancelled_at__isnull=True) | Q(status="cancelled", cancelled_at__isnull=False)),
+                name="purchase_cancelled_at_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "status", "purchased_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order} ¥{self.fee} ({self.status})"
+
+
+class LedgerEntry(models.Model):
+    """Append-only money movements of a merchant. Positive credits the merchant, negative debits.
+
+    Corrections are reversing entries (`reverses`), never updates; PostgreSQL refuses UPDATE
+    and DELETE on this table with a trigger (see migration).
+    """
+
+    class Kind(models.TextChoices):
+        FEE = "fee", _("音尊达服务费")
+        FEE_REFUND = "fee_refund", _("服务费退款")
+        COMPENSATION = "compensation", _("快递赔付")
+        REVERSAL = "reversal", _("冲正")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
+    purchase = models.ForeignKey(
+        YinzundaPurchase, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    claim = models.ForeignKey(
+        "claims.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    settlement = models.ForeignKey(
+        "claims.Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    memo = models.CharField(_("备注"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("记账时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("账户流水")
+        verbose_name_plural = _("账户流水")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=Decimal("0")), name="ledger_amount_not_zero"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="fee", amount__lt=0, purchase__isnull=False)
+                    | Q(kind="fee_refund", amount__gt=0, purchase__isnull=False)
+                    | Q(kind="compensation", amount__gt=0, claim__isnull=False, settlement__isnull=False)
+                    | Q(kind="reversal", reverses__isnull=False)
+                ),
+                name="ledger_kind_sign_and_reference",
+            ),
+            # A purchase is charged once and refunded once; a claim is paid once (DESIGN §5.2).
+            models.UniqueConstraint(fields=["purchase", "kind"], condition=Q(kind__in=["fee", "fee_refund"]), name="ledger_one_fee_entry_per_purchase"),
+            models.UniqueConstraint(fields=["claim"], condition=Q(kind="compensation"), name="ledger_claim_paid_once"),
+        ]
+        indexes = [models.Index(fields=["merchant", "-created_at", "-id"], name="ledger_merchant_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.kind} {self.amount}"

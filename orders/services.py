@@ -1,0 +1,169 @@
+"""Writes on merchants' orders: buying and cancelling the Yinzunda tier, the ledger."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carriers.selectors import tariff_current
+from claims.errors import NotFound, PurchaseRefused
+from waybills.models import Waybill
+
+from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    """Quantize to CNY cents; floats are refused so no binary rounding ever touches money."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ledger_record(
+    *,
+    merchant: Merchant,
+    kind: str,
+    amount: Decimal,
+    memo: str = "",
+    purchase: YinzundaPurchase | None = None,
+    claim=None,
+    settlement=None,
+    reverses: LedgerEntry | None = None,
+) -> LedgerEntry:
+    return LedgerEntry.objects.create(
+        merchant=merchant,
+        kind=kind,
+        amount=money(amount),
+        memo=memo[:255],
+        purchase=purchase,
+        claim=claim,
+        settlement=settlement,
+        reverses=reverses,
+    )
+
+
+def ledger_reverse(*, entry: LedgerEntry, memo: str) -> LedgerEntry:
+    """Corrections are reversing entries: the ledger is never updated."""
+    return ledger_record(
+        merchant=entry.merchant, kind=LedgerEntry.Kind.REVERSAL, amount=-entry.amount, memo=memo, reverses=entry
+    )
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    daily_average: Decimal
+    allowed_per_day: int
+    used_today: int
+    mode: str
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.allowed_per_day - self.used_today)
+
+
+def merchant_quota(*, merchant: Merchant, now=None) -> QuotaStatus:
+    """The recommended share (quota_percent) of the trailing 30-day daily order average."""
+    now = now or timezone.now()
+    since = now - timedelta(days=30)
+    orders_30d = Order.objects.filter(merchant=merchant, created_at__gte=since).count()
+    daily_average = (Decimal(orders_30d) / Decimal(30)).quantize(CENT)
+    allowed = int((daily_average * merchant.quota_percent / Decimal(100)).to_integral_value(rounding=ROUND_HALF_UP))
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    used_today = YinzundaPurchase.objects.filter(
+        merchant=merchant, status=YinzundaPurchase.Status.ACTIVE, purchased_at__gte=start_of_day
+    ).count()
+    return QuotaStatus(daily_average=daily_average, allowed_per_day=max(allowed, 1), used_today=used_today, mode=merchant.quota_mode)
+
+
+def purchase_refusal_reason(*, order: Order, waybill: Waybill | None) -> str | None:
+    """Why this order cannot get the tier now, or None. One place for the rule (DESIGN §3.2)."""
+    if waybill is None:
+        return _("订单尚未发货，没有电子面单")
+    if not waybill.is_platform_issued:
+        return _("未使用平台电子面单")
+    if not waybill.carrier.is_partner:
+        return _("%(carrier)s 不是音尊达合作快递") % {"carrier": waybill.carrier.name}
+    if waybill.is_delivered() or waybill.status in {
+        Waybill.Status.DELIVERED, Waybill.Status.RETURNED, Waybill.Status.RETURN_SCHEDULED, Waybill.Status.RETURN_PICKED_UP
+    }:
+        return _("包裹已签收或已退回")
+    if any(p.status == YinzundaPurchase.Status.ACTIVE for p in order.purchases.all()):
+        return _("已购买音尊达")
+    return None
+
+
+@transaction.atomic
+def purchase_create(*, merchant: Merchant, order_id: int, user=None, now=None) -> YinzundaPurchase:
+    """Buy the tier for one order of this merchant; charges the fee to the merchant's ledger."""
+    now = now or timezone.now()
+    # Lock the merchant row: purchases of one merchant are serialised, so the quota holds.
+    Merchant.objects.select_for_update().get(pk=merchant.pk)
+    try:
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("waybill__carrier")
+            .prefetch_related("purchases")
+            .get(pk=order_id, merchant=merchant)
+        )
+    except Order.DoesNotExist:
+        raise NotFound(_("订单不存在")) from None
+    waybill = getattr(order, "waybill", None)
+    reason = purchase_refusal_reason(order=order, waybill=waybill)
+    if reason:
+        raise PurchaseRefused(reason, field="order")
+    if merchant.quota_mode == Merchant.QuotaMode.ENFORCE:
+        quota = merchant_quota(merchant=merchant, now=now)
+        if quota.remaining <= 0:
+            raise PurchaseRefused(
+                _("已达今日配额（%(n)d 单）") % {"n": quota.allowed_per_day}, field="quota"
+            )
+    tariff = tariff_current(carrier=waybill.carrier, at=now)
+    if tariff is None:
+        raise PurchaseRefused(_("该快递暂无有效资费"), field="order")
+    purchase = YinzundaPurchase.objects.create(
+        order=order, merchant=merchant, tariff=tariff, fee=money(tariff.fee_per_order), purchased_at=now, purchased_by=user
+    )
+    if settings.YINZUNDA_SERVICE_CODE not in waybill.service_codes:
+        waybill.service_codes = [*waybill.service_codes, settings.YINZUNDA_SERVICE_CODE]
+        waybill.save(update_fields=["service_codes"])
+    ledger_record(
+        merchant=merchant, kind=LedgerEntry.Kind.FEE, amount=-purchase.fee, purchase=purchase,
+        memo=_("音尊达服务费 %(order)s") % {"order": order.order_number},
+    )
+    return purchase
+
+
+@transaction.atomic
+def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> YinzundaPurchase:
+    """Cancel before pickup: the fee is refunded."""
+    now = now or timezone.now()
+    try:
+        purchase = (
+            YinzundaPurchase.objects.select_for_update(of=("self",))
+            .select_related("order__waybill")
+            .get(pk=purchase_id, merchant=merchant)
+        )
+    except YinzundaPurchase.DoesNotExist:
+        raise NotFound(_("购买记录不存在")) from None
+    if purchase.status != YinzundaPurchase.Status.ACTIVE:
+        raise PurchaseRefused(_("该购买已取消"), field="purchase")
+    waybill = purchase.order.waybill
+    if waybill.status != Waybill.Status.CREATED:
+        raise PurchaseRefused(_("包裹已揽收，不能取消"), field="purchase")
+    purchase.status = YinzundaPurchase.Status.CANCELLED
+    purchase.cancelled_at = now
+    purchase.save(update_fields=["status", "cancelled_at"])
+    waybill.service_codes = [c for c in waybill.service_codes if c != settings.YINZUNDA_SERVICE_CODE]
+    waybill.save(update_fields=["service_codes"])
+    ledger_record(
+        merchant=merchant, kind=LedgerEntry.Kind.FEE_REFUND, amount=purchase.fee, purchase=purchase,
+        memo=_("取消音尊达退款 %(order)s") % {"order": purchase.order.order_number},
+    )
+    return purchase

@@ -1,0 +1,62 @@
+"""Shared fixtures; the suite stops at once, with one line, when a service it needs is down."""
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+SERVICES = {
+    "PostgreSQL": (
+        "DATABASE_URL",
+        "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    ),
+    "Redis": (
+        "REDIS_URL",
+        'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+    ),
+}
+
+
+def _reachable(url: str) -> tuple[bool, str]:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port
+    if port is None:
+        return True, ""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True, f"{host}:{port}"
+    except OSError:
+        return False, f"{host}:{port}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.conf import settings  # settings module sets the URL defaults
+
+    settings.DATABASES  # noqa: B018 - force settings import
+    for name, (variable, hint) in SERVICES.items():
+        ok, where = _reachable(os.environ[variable])
+        if not ok:
+            pytest.exit(f"{name} is not reachable at {where}; {hint}", returncode=3)
+
+
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def carrier(db):
+    from tests.factories import CarrierFactory
+
+    return CarrierFactory()
+
+
+@pytest.fixture
+def merchant(db):
+    from tests.factories import MerchantFactory
+
+    return MerchantFactory()

@@ -1,0 +1,127 @@
+"""Platform-issued e-waybills, their per-carrier serial counters, and carrier tracking events."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EventCode(models.TextChoices):
+    PICKED_UP = "PICKED_UP", _("已揽收")
+    ARRIVED_AT_HUB = "ARRIVED_AT_HUB", _("到达转运中心")
+    DEPARTED_HUB = "DEPARTED_HUB", _("离开转运中心")
+    ARRIVED_AT_STATION = "ARRIVED_AT_STATION", _("到达网点/驿站")
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY", _("派送中")
+    DELIVERED = "DELIVERED", _("已签收")
+    DELIVERY_FAILED = "DELIVERY_FAILED", _("派送失败")
+    RETURNED_TO_SENDER = "RETURNED_TO_SENDER", _("已退回寄件人")
+    RETURN_PICKUP_SCHEDULED = "RETURN_PICKUP_SCHEDULED", _("已预约退货取件")
+    RETURN_PICKED_UP = "RETURN_PICKED_UP", _("退货已取件")
+
+
+class DeliveryMethod(models.TextChoices):
+    DOOR = "door", _("送货上门")
+    LOCKER = "locker", _("快递柜")
+    STATION = "station", _("驿站/代收点")
+    RECEPTION = "reception", _("前台/门卫代收")
+    SELF_PICKUP = "self_pickup", _("自提")
+
+
+class ProofType(models.TextChoices):
+    PHOTO = "photo", _("照片")
+    SIGNATURE = "signature", _("签名")
+    GEO = "geo", _("定位")
+
+
+class Waybill(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", _("已下单")
+        PICKED_UP = "picked_up", _("已揽收")
+        IN_TRANSIT = "in_transit", _("运输中")
+        AT_STATION = "at_station", _("到达网点")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("派送中")
+        DELIVERED = "delivered", _("已签收")
+        DELIVERY_FAILED = "delivery_failed", _("派送失败")
+        RETURNED = "returned", _("已退回")
+        RETURN_SCHEDULED = "return_scheduled", _("退货待取件")
+        RETURN_PICKED_UP = "return_picked_up", _("退货已取件")
+
+    number = models.CharField(_("面单号"), max_length=16, unique=True)
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills")
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="waybill")
+    is_platform_issued = models.BooleanField(_("平台电子面单"), default=True)
+    service_codes = models.JSONField(_("增值服务"), default=list, blank=True)
+    status = models.CharField(_("当前状态"), max_length=20, choices=Status.choices, default=Status.CREATED)
+    # occurred_at of the event that set `status`: events arrive out of order, the latest wins.
+    status_at = models.DateTimeField(_("状态时间"), null=True, blank=True)
+    delivery_method = models.CharField(
+        _("签收方式"), max_length=16, choices=DeliveryMethod.choices, blank=True
+    )
+    delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("电子面单")
+        verbose_name_plural = _("电子面单")
+        constraints = [
+            models.CheckConstraint(condition=Q(number__regex=r"^[A-Z]{2}[0-9]{11}$"), name="waybill_number_format"),
+            models.CheckConstraint(
+                condition=Q(delivered_at__isnull=True) | ~Q(delivery_method=""),
+                name="waybill_delivered_has_method",
+            ),
+        ]
+        indexes = [models.Index(fields=["carrier", "status"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def is_delivered(self) -> bool:
+        return self.delivered_at is not None
+
+
+class WaybillSequence(models.Model):
+    """Next serial per carrier; issuing locks this row so concurrent issues never collide."""
+
+    carrier = models.OneToOneField("carriers.Carrier", on_delete=models.CASCADE, related_name="waybill_sequence")
+    next_serial = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("面单号序列")
+        verbose_name_plural = _("面单号序列")
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id}: {self.next_serial}"
+
+
+class TrackingEvent(models.Model):
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="tracking_events")
+    waybill = models.ForeignKey(Waybill, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(_("快递事件编号"), max_length=64)
+    code = models.CharField(_("事件"), max_length=32, choices=EventCode.choices)
+    occurred_at = models.DateTimeField(_("发生时间"))
+    location = models.CharField(_("地点"), max_length=200, blank=True)
+    delivery_method = models.CharField(_("签收方式"), max_length=16, choices=DeliveryMethod.choices, blank=True)
+    proof_type = models.CharField(_("凭证类型"), max_length=16, choices=ProofType.choices, blank=True)
+    proof_url = models.URLField(_("凭证链接"), max_length=500, blank=True)
+    note = models.CharField(_("备注"), max_length=500, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("轨迹事件")
+        verbose_name_plural = _("轨迹事件")
+        constraints = [
+            # Pushes are idempotent on the carrier's event id (DESIGN §3.3, §5.5).
+            models.UniqueConstraint(fields=["carrier", "event_id"], name="tracking_event_unique_per_carrier"),
+            models.CheckConstraint(
+                condition=Q(code="DELIVERED", delivery_method__in=["door", "locker", "station", "reception", "self_pickup"])
+                | (~Q(code="DELIVERED") & Q(delivery_method="")),
+                name="tracking_event_method_iff_delivered",
+            ),
+        ]
+        indexes = [models.Index(fields=["waybill", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id} {self.code} @ {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,28 @@
+"""Template filters: CNY money with two decimals, masked personal data."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+
+from orders.masking import mask_address, mask_name, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value) -> str:
+    """¥1,234.50 — CNY, two decimals, thousands separators."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return ""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount):,.2f}"
+
+
+register.filter("mask_phone", mask_phone)
+register.filter("mask_name", mask_name)
+register.filter("mask_address", mask_address)
