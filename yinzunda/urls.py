@@ -12,6 +12,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("carriers.urls")),
+    path("dashboard/", include("orders.urls")),
+    path("", include("claims.urls")),
 ]
 
 if settings.DEBUG:
