@@ -1,0 +1,40 @@
+# Yinzunda web, worker and beat image (docker-compose.yml runs all three from it).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# gettext: compilemessages turns locale/*.po into .mo at start-up (catalogues are not committed compiled).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+
+# Dependencies first so a code change does not reinstall them.
+COPY pyproject.toml ./
+COPY yinzunda/__init__.py yinzunda/__init__.py
+COPY carriers/__init__.py carriers/__init__.py
+COPY orders/__init__.py orders/__init__.py
+COPY waybills/__init__.py waybills/__init__.py
+COPY claims/__init__.py claims/__init__.py
+RUN pip install .
+
+COPY . .
+# Editable, so BASE_DIR (templates/, static/, locale/) is /app and not site-packages.
+RUN pip install --no-deps -e . \
+    && useradd --create-home --uid 1000 yinzunda \
+    && mkdir -p /app/staticfiles /app/media \
+    && chown -R yinzunda:yinzunda /app
+
+USER yinzunda
+
+ENV DJANGO_SETTINGS_MODULE=yinzunda.settings.production \
+    PYTHONPATH=/app \
+    MEDIA_ROOT=/app/media
+
+EXPOSE 8000
+
+CMD ["gunicorn", "yinzunda.wsgi", "-b", "0.0.0.0:8000", "-w", "3"]
