@@ -7,23 +7,31 @@ duplicate fail instead of recording twice.
 """
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carriers.models import Carrier, Tariff
+from carriers.selectors import tariff_payout
 from carriers.services import webhook_enqueue
-from orders.models import LedgerEntry
+from orders.models import LedgerEntry, Order, YinzundaPurchase
 from orders.services import ledger_record, money
 from waybills.models import TrackingEvent, Waybill
 
+from . import routing
 from .errors import ClaimTransitionNotAllowed, NotFound, SettlementAlreadyPaid
-from .models import Claim, ClaimTransition, Complaint, Notification, Settlement
+from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
+
+logger = logging.getLogger(__name__)
 
 Actor = ClaimTransition.Actor
 
@@ -296,3 +304,155 @@ def ledger_balance_check() -> dict[str, Decimal]:
         "refunds_purchases": total(YinzundaPurchase.objects.filter(status=YinzundaPurchase.Status.CANCELLED), "fee"),
         "paid_settlements": total(Settlement.objects.filter(status=Settlement.Status.PAID), "total_amount"),
     }
+
+
+# --- Complaints: filing, routing, and claims opened by tracking evidence -------------------
+
+
+def _complaint_reference() -> str:
+    """TS + local date + 6 random digits: short enough to read out on the phone."""
+    return f"TS{timezone.localdate():%y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+def _enqueue_route(complaint_id: int) -> None:
+    """After commit: a broker outage must not lose the complaint or fail the buyer's answer;
+    the sweep (`complaints_sweep_unrouted`) routes whatever was not enqueued."""
+    from .tasks import complaint_route as complaint_route_task
+
+    try:
+        complaint_route_task.apply_async((complaint_id,), retry=True, retry_policy={"max_retries": 1, "interval_start": 0.1})
+    except Exception:
+        logger.exception("complaint %s: routing not enqueued, the sweep will route it", complaint_id)
+
+
+def complaint_file(
+    *,
+    order: Order,
+    complaint_type: str,
+    description: str = "",
+    photos: list[UploadedFile] | None = None,
+    submission_token: uuid.UUID | None = None,
+) -> Complaint:
+    """Store a buyer's complaint (committed before the buyer is answered), then route it.
+
+    The form's one-time submission token makes a double click or a resubmission return the
+    complaint already filed instead of filing a second one.
+    """
+    if submission_token is not None:
+        existing = Complaint.objects.filter(submission_token=submission_token, order=order).first()
+        if existing is not None:
+            return existing
+    waybill = Waybill.objects.filter(order=order).first()
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                complaint = Complaint.objects.create(
+                    reference=_complaint_reference(),
+                    order=order,
+                    waybill=waybill,
+                    complaint_type=complaint_type,
+                    description=description,
+                    submission_token=submission_token,
+                )
+                for photo in photos or []:
+                    ComplaintPhoto.objects.create(
+                        complaint=complaint, image=photo, content_type=photo.content_type or "", size=photo.size
+                    )
+                transaction.on_commit(lambda pk=complaint.pk: _enqueue_route(pk))
+            return complaint
+        except IntegrityError:
+            if submission_token is not None:
+                existing = Complaint.objects.filter(submission_token=submission_token, order=order).first()
+                if existing is not None:  # the other click won the race
+                    return existing
+            # else: a reference collision, draw another one
+    raise RuntimeError("could not allocate a complaint reference")
+
+
+def _active_purchase(order_id: int) -> YinzundaPurchase | None:
+    return (
+        YinzundaPurchase.objects.select_related("tariff")
+        .filter(order_id=order_id, status=YinzundaPurchase.Status.ACTIVE)
+        .first()
+    )
+
+
+def _live_claim_on_waybill(waybill_id: int) -> Claim | None:
+    """A parcel is compensated once: a second complaint or scan joins the existing claim."""
+    return Claim.objects.filter(waybill_id=waybill_id).exclude(status=Claim.Status.DISMISSED).order_by("pk").first()
+
+
+def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Complaint | None:
+    """Apply the routing rules to a received complaint, once; quiet if gone or already routed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+        if complaint is None or complaint.status != Complaint.Status.RECEIVED:
+            return complaint
+        waybill = None
+        if complaint.waybill_id is not None:
+            # The waybill lock serialises this with tracking-triggered claims on the same parcel.
+            waybill = Waybill.objects.select_for_update().select_related("carrier", "order").get(pk=complaint.waybill_id)
+        purchase = _active_purchase(complaint.order_id)
+        payout = (
+            tariff_payout(tariff=purchase.tariff, complaint_type=complaint.complaint_type) if purchase else None
+        )
+        decision = routing.route_complaint(
+            complaint_type=complaint.complaint_type,
+            filed_at=complaint.created_at,
+            has_waybill=waybill is not None,
+            events=list(waybill.events.all()) if waybill else [],
+            covered=purchase is not None,
+            payout=payout,
+            window_days=settings.YINZUNDA_COMPLAINT_WINDOW_DAYS,
+        )
+        reason = decision.reason
+        if decision.opens_claim:
+            existing = _live_claim_on_waybill(waybill.pk)
+            if existing is not None:
+                status = Complaint.Status.CLAIM_OPENED
+                reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": existing.pk}
+            else:
+                claim_open(
+                    waybill=waybill, complaint=complaint, complaint_type=complaint.complaint_type,
+                    tariff=purchase.tariff, amount=decision.amount, reason=reason, now=now,
+                )
+                status = Complaint.Status.CLAIM_OPENED
+        elif decision.action == routing.FORWARD:
+            status = Complaint.Status.FORWARDED
+            notification_create(
+                merchant_id=complaint.order.merchant_id, claim=None,
+                title=_("买家投诉 %(ref)s（订单 %(order)s）已转您处理")
+                % {"ref": complaint.reference, "order": complaint.order.order_number},
+                body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{reason}",
+            )
+        else:
+            status = Complaint.Status.REJECTED
+        complaint.status = status
+        complaint.decision_reason = reason[:500]
+        complaint.routed_at = now
+        complaint.save(update_fields=["status", "decision_reason", "routed_at"])
+        return complaint
+
+
+def claim_open_from_tracking(*, event_id: int, now: datetime | None = None) -> Claim | None:
+    """Open a claim from a locker/station delivery scan of a Yinzunda parcel; quiet otherwise."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = TrackingEvent.objects.filter(pk=event_id).first()
+        if event is None:
+            return None
+        waybill = Waybill.objects.select_for_update().select_related("carrier", "order").get(pk=event.waybill_id)
+        purchase = _active_purchase(waybill.order_id)
+        complaint_type = routing.ComplaintType.LOCKER_WITHOUT_CONSENT
+        payout = tariff_payout(tariff=purchase.tariff, complaint_type=complaint_type) if purchase else None
+        decision = routing.route_tracking_event(
+            event=event, covered=purchase is not None, payout=payout,
+            enabled=settings.YINZUNDA_AUTO_CLAIM_ON_TRACKING,
+        )
+        if not decision.opens_claim or _live_claim_on_waybill(waybill.pk) is not None:
+            return None
+        return claim_open(
+            waybill=waybill, source_event=event, complaint_type=complaint_type,
+            tariff=purchase.tariff, amount=decision.amount, reason=decision.reason, now=now,
+        )

@@ -1,11 +1,20 @@
 """Celery tasks for complaints, claims and settlements: thin wrappers taking ids."""
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.utils import timezone
 
-from .models import Claim, Notification
+from .models import Claim, Complaint, Notification
+
+logger = logging.getLogger(__name__)
+# A complaint still "received" this long after filing lost its routing task (broker down,
+# worker killed): the sweep enqueues it again. Routing is idempotent, so a race is harmless.
+SWEEP_AFTER = timedelta(seconds=30)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -33,3 +42,62 @@ def claims_auto_accept_overdue() -> int:
     for pk in overdue:
         claim_auto_accept.delay(pk)
     return len(overdue)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def complaint_route(complaint_id: int) -> str | None:
+    """Route one complaint; running it twice is harmless (the second finds it routed)."""
+    from .services import complaint_route as route
+
+    complaint = route(complaint_id=complaint_id)
+    return complaint.status if complaint else None
+
+
+@shared_task
+def complaints_sweep_unrouted(older_than_seconds: float | None = None) -> int:
+    """Beat: re-enqueue complaints left unrouted (the broker was down, the worker was killed)."""
+    age = SWEEP_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    stale = list(
+        Complaint.objects.filter(status=Complaint.Status.RECEIVED, created_at__lte=timezone.now() - age)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for pk in stale:
+        complaint_route.delay(pk)
+    if stale:
+        logger.warning("sweep re-enqueued %d unrouted complaints", len(stale))
+    return len(stale)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def tracking_evaluate(event_ids: list[int]) -> list[int]:
+    """Called after commit for newly stored DELIVERED events (locker/station): claims opened."""
+    from .services import claim_open_from_tracking
+
+    opened = []
+    for event_id in event_ids:
+        claim = claim_open_from_tracking(event_id=event_id)
+        if claim is not None:
+            opened.append(claim.pk)
+    return opened
+
+
+@shared_task
+def settlements_issue_daily() -> list[int]:
+    """Beat (02:00): one statement per carrier of its payable claims resolved before midnight."""
+    from carriers.models import Carrier
+
+    from .services import settlement_issue
+
+    period_end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    carrier_ids = (
+        Claim.objects.filter(status__in=Claim.PAYABLE, settlement__isnull=True, resolved_at__lt=period_end)
+        .values_list("carrier_id", flat=True)
+        .distinct()
+    )
+    issued = []
+    for carrier in Carrier.objects.filter(pk__in=list(carrier_ids)).order_by("pk"):
+        settlement = settlement_issue(carrier=carrier, period_end=period_end)
+        if settlement is not None:
+            issued.append(settlement.pk)
+    return issued
