@@ -1,0 +1,172 @@
+"""Buyer complaint pages (public, proven by order + phone digits) and staff arbitration pages."""
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .errors import DomainError
+from .forms import ClaimRulingForm, ComplaintForm, OrderLookupForm
+from .models import Claim
+
+PROOF_SESSION_KEY = "buyer_proven_order"
+PROOF_TTL_SECONDS = 30 * 60
+# 4 digits are only 10,000 guesses: wrong answers are counted per order number and per client.
+LOOKUP_WINDOW_SECONDS = 3600
+LOOKUP_MAX_PER_ORDER = 5
+LOOKUP_MAX_PER_CLIENT = 20
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _lookup_keys(request: HttpRequest, number: str) -> tuple[str, str]:
+    return f"buyer-lookup:order:{number}", f"buyer-lookup:ip:{_client_ip(request)}"
+
+
+def _lookup_limited(request: HttpRequest, number: str) -> bool:
+    order_key, ip_key = _lookup_keys(request, number)
+    counts = cache.get_many([order_key, ip_key])
+    return counts.get(order_key, 0) >= LOOKUP_MAX_PER_ORDER or counts.get(ip_key, 0) >= LOOKUP_MAX_PER_CLIENT
+
+
+def _lookup_failed(request: HttpRequest, number: str) -> None:
+    for key in _lookup_keys(request, number):
+        cache.add(key, 0, LOOKUP_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
+
+
+def _proven_order_id(request: HttpRequest) -> int | None:
+    proof = request.session.get(PROOF_SESSION_KEY)
+    if not isinstance(proof, dict) or proof.get("until", 0) < time.time():
+        return None
+    return proof.get("order_id")
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_start(request: HttpRequest) -> HttpResponse:
+    """Prove an order: order or waybill number plus the last 4 digits of the recipient phone."""
+    form = OrderLookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and not form.is_valid():
+        status = 400
+    elif request.method == "POST":
+        number = form.cleaned_data["number"]
+        if _lookup_limited(request, number):
+            form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
+            form.add_error(None, _("尝试次数过多，请一小时后再试"))
+            status = 429
+        else:
+            order = selectors.buyer_order_prove(number=number, phone_last4=form.cleaned_data["phone_last4"])
+            if order is None:
+                _lookup_failed(request, number)
+                # The same answer for an unknown order and wrong digits: nothing to enumerate.
+                form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
+                status = 400
+            else:
+                request.session.cycle_key()
+                request.session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + PROOF_TTL_SECONDS}
+                return redirect("claims:complaint_new")
+    return render(request, "claims/complaint_start.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    order_id = _proven_order_id(request)
+    order = selectors.buyer_order_get(order_id=order_id) if order_id else None
+    if order is None:
+        return redirect("claims:complaint_start")
+    if request.method == "POST":
+        form = ComplaintForm(request.POST, request.FILES)
+        if form.is_valid():
+            complaint = services.complaint_file(
+                order=order,
+                complaint_type=form.cleaned_data["complaint_type"],
+                description=form.cleaned_data["description"],
+                photos=form.cleaned_data["photos"],
+                submission_token=form.cleaned_data["submission_token"],
+            )
+            return redirect("claims:complaint_status", reference=complaint.reference)
+        status = 400
+    else:
+        form = ComplaintForm(initial={"submission_token": ComplaintForm.new_token()})
+        status = 200
+    context = {
+        "form": form, "order": order, "waybill": getattr(order, "waybill", None),
+        "complaints": selectors.buyer_complaints(order_id=order.pk),
+    }
+    return render(request, "claims/complaint_new.html", context, status=status)
+
+
+def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
+    order_id = _proven_order_id(request)
+    complaint = selectors.buyer_complaint_get(order_id=order_id, reference=reference) if order_id else None
+    if complaint is None:
+        raise Http404
+    claim = getattr(complaint, "claim", None)
+    context = {
+        "complaint": complaint,
+        "claim": claim,
+        "clock": selectors.complaint_regulation_clock(complaint=complaint),
+    }
+    return render(request, "claims/complaint_status.html", context)
+
+
+def _staff_only(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@_staff_only
+def staff_claim_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", Claim.Status.DISPUTED)
+    if status not in Claim.Status.values and status != "all":
+        status = Claim.Status.DISPUTED
+    claims = selectors.staff_claims(status=None if status == "all" else status)[:200]
+    return render(
+        request, "claims/staff_claim_list.html",
+        {"claims": claims, "status": status, "statuses": Claim.Status.choices},
+    )
+
+
+@_staff_only
+@require_http_methods(["GET", "POST"])
+def staff_claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+    claim = selectors.staff_claim_get(claim_id=claim_id)
+    if claim is None:
+        raise Http404
+    form = ClaimRulingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.claim_rule(
+                    claim_id=claim.pk, user=request.user,
+                    uphold=form.cleaned_data["decision"] == "uphold", reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.http_status
+            else:
+                return redirect("claims:staff_claim_detail", claim_id=claim.pk)
+        else:
+            status = 400
+    return render(request, "claims/staff_claim_detail.html", {"claim": claim, "form": form}, status=status)
