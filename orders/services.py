@@ -167,3 +167,51 @@ def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> Yinzun
         memo=_("取消音尊达退款 %(order)s") % {"order": purchase.order.order_number},
     )
     return purchase
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    order_id: int
+    order_number: str
+    purchase: YinzundaPurchase | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.purchase is not None
+
+
+def purchase_create_many(
+    *, merchant: Merchant, order_ids: list[int], user=None, now=None
+) -> tuple[list[PurchaseResult], QuotaStatus]:
+    """Buy the tier for a selection: each order is bought or refused on its own, with the reason.
+
+    Each purchase is its own transaction, so one refusal never undoes the others, and the
+    merchant lock inside `purchase_create` keeps the enforced quota exact.
+    """
+    numbers = dict(Order.objects.filter(merchant=merchant, pk__in=order_ids).values_list("pk", "order_number"))
+    results: list[PurchaseResult] = []
+    for order_id in dict.fromkeys(order_ids):  # keep the order of the selection, drop repeats
+        number = numbers.get(order_id)
+        if number is None:
+            results.append(PurchaseResult(order_id=order_id, order_number="", reason=_("订单不存在")))
+            continue
+        try:
+            purchase = purchase_create(merchant=merchant, order_id=order_id, user=user, now=now)
+        except (PurchaseRefused, NotFound) as exc:
+            results.append(PurchaseResult(order_id=order_id, order_number=number, reason=exc.message))
+        else:
+            results.append(PurchaseResult(order_id=order_id, order_number=number, purchase=purchase))
+    return results, merchant_quota(merchant=merchant, now=now)
+
+
+def notification_mark_read(*, merchant: Merchant, notification_id: int | None = None, now=None) -> int:
+    """Mark one inbox entry (or all of them) read; a conditional update, so repeating is harmless."""
+    from claims.models import Notification
+
+    qs = Notification.objects.filter(merchant=merchant, read_at__isnull=True)
+    if notification_id is not None:
+        if not Notification.objects.filter(merchant=merchant, pk=notification_id).exists():
+            raise NotFound(_("通知不存在"))
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=now or timezone.now())
