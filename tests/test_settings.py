@@ -1,0 +1,99 @@
+"""Settings come from the environment: an embedded default for newcomers, a strict production module.
+
+Each case runs Django in a fresh subprocess with exactly the environment under test, so
+nothing of the test run's own settings leaks in.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "k3J9-production-secret-for-tests-only-Qw7xZp2Lm8Rt5Vb1Nc4Hd6Fg0Js"
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "yinzunda.settings.production",
+    "SECRET_KEY": GOOD_SECRET,
+    "DATABASE_URL": "postgres://yinzunda:secret@db.internal:5432/yinzunda",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "ALLOWED_HOSTS": "yinzunda.example",
+}
+SHOW = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'language': s.LANGUAGE_CODE, 'tz': s.TIME_ZONE, "
+    "'cache': s.CACHES['default']['BACKEND']}))"
+)
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def settings_under(env: dict[str, str]) -> dict:
+    result = run(["-c", SHOW], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_with_nothing_set_it_runs_on_sqlite_with_eager_tasks():
+    shown = settings_under({"DJANGO_SETTINGS_MODULE": "yinzunda.settings.base"})
+    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["eager"] is True
+    assert shown["broker"] == "memory://"
+    assert shown["debug"] is True
+    assert (shown["language"], shown["tz"]) == ("zh-hans", "Asia/Shanghai")
+
+
+def test_with_database_and_redis_urls_it_runs_on_postgresql_and_a_real_broker():
+    shown = settings_under({
+        "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base",
+        "DATABASE_URL": "postgres://u:p@db:5432/yz",
+        "REDIS_URL": "redis://redis:6379/0",
+    })
+    assert shown["engine"] == "django.db.backends.postgresql"
+    assert shown["eager"] is False
+    assert shown["broker"] == "redis://redis:6379/0"
+    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_production_settings_load_with_a_proper_environment():
+    shown = settings_under(PRODUCTION_ENV)
+    assert shown["debug"] is False
+    assert shown["eager"] is False
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"DEBUG": "1"}, "DEBUG"),
+        ({"DEBUG": "true"}, "DEBUG"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": "dev-insecure-yinzunda-secret-key-change-me-0123456789"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short-secret"}, "SECRET_KEY"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+        ({"REDIS_URL": None}, "REDIS_URL"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+    ],
+)
+def test_production_refuses_to_start_without_real_settings(change, message):
+    env = {**PRODUCTION_ENV, **{k: v for k, v in change.items() if v is not None}}
+    for key in [k for k, v in change.items() if v is None]:
+        env.pop(key)
+    result = run(["-c", SHOW], env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+
+
+def test_check_deploy_gives_no_warnings_under_production():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
