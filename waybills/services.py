@@ -1,13 +1,23 @@
-"""Writes on waybills: issuing platform e-waybill numbers."""
+"""Writes on waybills: issuing platform e-waybill numbers and ingesting carrier tracking events."""
 from __future__ import annotations
 
-from django.db import transaction
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from carriers.models import Carrier
 from orders.models import Order
 
-from .models import Waybill, WaybillSequence
-from .numbers import format_waybill_number
+from .models import DeliveryMethod, EventCode, ProofType, TrackingEvent, Waybill, WaybillSequence
+from .numbers import format_waybill_number, validate_waybill_number
 
 
 @transaction.atomic
@@ -27,3 +37,309 @@ def waybill_issue(*, carrier: Carrier, order: Order, service_codes: list[str] | 
     return Waybill.objects.create(
         number=number, carrier=carrier, order=order, is_platform_issued=True, service_codes=service_codes or []
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Tracking event ingestion (carrier API, DESIGN §3.3 and §6)
+# ---------------------------------------------------------------------------------------
+
+# The one map from a carrier scan to the waybill's current status.
+EVENT_STATUS: dict[str, str] = {
+    EventCode.PICKED_UP: Waybill.Status.PICKED_UP,
+    EventCode.ARRIVED_AT_HUB: Waybill.Status.IN_TRANSIT,
+    EventCode.DEPARTED_HUB: Waybill.Status.IN_TRANSIT,
+    EventCode.ARRIVED_AT_STATION: Waybill.Status.AT_STATION,
+    EventCode.OUT_FOR_DELIVERY: Waybill.Status.OUT_FOR_DELIVERY,
+    EventCode.DELIVERED: Waybill.Status.DELIVERED,
+    EventCode.DELIVERY_FAILED: Waybill.Status.DELIVERY_FAILED,
+    EventCode.RETURNED_TO_SENDER: Waybill.Status.RETURNED,
+    EventCode.RETURN_PICKUP_SCHEDULED: Waybill.Status.RETURN_SCHEDULED,
+    EventCode.RETURN_PICKED_UP: Waybill.Status.RETURN_PICKED_UP,
+}
+# Deliveries that may open a claim without any complaint (DESIGN §3.5).
+CLAIM_CANDIDATE_METHODS = frozenset({DeliveryMethod.LOCKER, DeliveryMethod.STATION})
+
+MAX_EVENTS_PER_BATCH = 1000
+FUTURE_TOLERANCE = timedelta(minutes=5)  # carrier clocks drift a little
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+EVENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as carriers' ids are
+_FIELD_LIMITS = {"location": 200, "note": 500, "proof_url": 500}
+_URL_VALIDATOR = URLValidator(schemes=["https"])
+_CODES = frozenset(EventCode.values)
+_METHODS = frozenset(DeliveryMethod.values)
+_PROOF_TYPES = frozenset(ProofType.values)
+
+
+@dataclass
+class EventRejection:
+    index: int
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "field": self.field, "code": self.code, "error": self.message}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[EventRejection] = field(default_factory=list)
+    inserted_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+
+class _Reject(Exception):
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.code, self.message = field, code, message
+
+
+def _text(raw: dict, name: str, *, required: bool = False, limit: int | None = None) -> str:
+    """A string field: not null when required, no NUL, valid Unicode, within its limit."""
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise _Reject(name, "required", gettext("该字段必填。"))
+        return ""
+    if not isinstance(value, str):
+        raise _Reject(name, "invalid_type", gettext("应为字符串。"))
+    if "\x00" in value:
+        raise _Reject(name, "null_character", gettext("不能包含 NUL 字符。"))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Reject(name, "invalid_unicode", gettext("包含无效的 Unicode 字符。")) from None
+    if limit is not None and len(value) > limit:
+        raise _Reject(name, "max_length", gettext("不能超过 %(n)d 个字符。") % {"n": limit})
+    return value
+
+
+def _occurred_at(raw: dict, now: datetime) -> datetime:
+    value = _text(raw, "occurred_at", required=True, limit=40)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Reject("occurred_at", "invalid_datetime", gettext("应为带时区偏移的 ISO 8601 时间。")) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise _Reject("occurred_at", "naive_datetime", gettext("时间必须带时区偏移，例如 +08:00。"))
+    if moment > now + FUTURE_TOLERANCE:
+        raise _Reject("occurred_at", "future_datetime", gettext("发生时间不能晚于当前时间。"))
+    if moment < EARLIEST_EVENT:
+        raise _Reject("occurred_at", "too_old", gettext("发生时间过早。"))
+    return moment
+
+
+def _event_clean(raw, now: datetime) -> dict:
+    if not isinstance(raw, dict):
+        raise _Reject("", "invalid_type", gettext("每个事件应为 JSON 对象。"))
+    event_id = _text(raw, "event_id", required=True, limit=64)
+    if not EVENT_ID_RE.match(event_id):
+        raise _Reject("event_id", "invalid", gettext("事件编号只能包含可见 ASCII 字符（1–64 个）。"))
+    number = _text(raw, "waybill_number", required=True, limit=32)
+    try:
+        number = validate_waybill_number(number)
+    except ValidationError as exc:
+        raise _Reject("waybill_number", exc.code or "invalid", str(exc.messages[0])) from None
+    code = _text(raw, "code", required=True, limit=32)
+    if code not in _CODES:
+        raise _Reject("code", "unknown_code", gettext("未知的事件代码。"))
+    occurred_at = _occurred_at(raw, now)
+    method = _text(raw, "delivery_method", limit=16)
+    if code == EventCode.DELIVERED:
+        if not method:
+            raise _Reject("delivery_method", "required", gettext("DELIVERED 事件必须提供签收方式。"))
+        if method not in _METHODS:
+            raise _Reject("delivery_method", "unknown_code", gettext("未知的签收方式。"))
+    elif method:
+        raise _Reject("delivery_method", "not_allowed", gettext("只有 DELIVERED 事件可以提供签收方式。"))
+    proof_type = _text(raw, "proof_type", limit=16)
+    if proof_type and proof_type not in _PROOF_TYPES:
+        raise _Reject("proof_type", "unknown_code", gettext("未知的凭证类型。"))
+    proof_url = _text(raw, "proof_url", limit=_FIELD_LIMITS["proof_url"])
+    if proof_url:
+        try:
+            _URL_VALIDATOR(proof_url)
+        except ValidationError:
+            raise _Reject("proof_url", "invalid_url", gettext("应为 https 链接。")) from None
+    return {
+        "event_id": event_id,
+        "waybill_number": number,
+        "code": code,
+        "occurred_at": occurred_at,
+        "location": _text(raw, "location", limit=_FIELD_LIMITS["location"]),
+        "delivery_method": method,
+        "proof_type": proof_type,
+        "proof_url": proof_url,
+        "note": _text(raw, "note", limit=_FIELD_LIMITS["note"]),
+    }
+
+
+def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | None = None) -> IngestResult:
+    """Store a batch of scan events: each validated alone, duplicates ignored, set-based writes.
+
+    A fixed number of statements per batch whatever its size: one locking lookup of the
+    carrier's waybills, one INSERT ... ON CONFLICT DO NOTHING, one UPDATE of the waybills'
+    current status. The status follows the latest `occurred_at`, not the latest arrival.
+    """
+    now = now or timezone.now()
+    result = IngestResult()
+    cleaned: list[tuple[int, dict]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(events):
+        try:
+            event = _event_clean(raw, now)
+        except _Reject as exc:
+            result.rejected.append(EventRejection(index, exc.field, exc.code, exc.message))
+            continue
+        if event["event_id"] in seen:  # repeated inside the batch: the first one counts
+            result.duplicates += 1
+            continue
+        seen.add(event["event_id"])
+        cleaned.append((index, event))
+    if not cleaned:
+        return result
+
+    with transaction.atomic():
+        waybill_ids = _waybills_lock(carrier=carrier, numbers={e["waybill_number"] for _, e in cleaned})
+        rows: list[dict] = []
+        for index, event in cleaned:
+            waybill_id = waybill_ids.get(event["waybill_number"])
+            if waybill_id is None:
+                # Unknown and other carriers' waybills look the same: nothing leaks.
+                result.rejected.append(
+                    EventRejection(index, "waybill_number", "unknown_waybill", gettext("面单号不存在。"))
+                )
+                continue
+            event["waybill_id"] = waybill_id
+            rows.append(event)
+        inserted = _events_insert(carrier=carrier, rows=rows, now=now)
+        result.accepted = len(inserted)
+        result.duplicates += len(rows) - len(inserted)
+        new_rows = [row for row in rows if row["event_id"] in inserted]
+        result.inserted_ids = [inserted[row["event_id"]] for row in new_rows]
+        _waybills_status_update(new_rows)
+        candidates = [
+            inserted[row["event_id"]]
+            for row in new_rows
+            if row["code"] == EventCode.DELIVERED and row["delivery_method"] in CLAIM_CANDIDATE_METHODS
+        ]
+        if candidates:
+            transaction.on_commit(partial(_tracking_evaluate_enqueue, candidates), robust=True)
+    result.rejected.sort(key=lambda r: r.index)
+    return result
+
+
+def _tracking_evaluate_enqueue(event_ids: list[int]) -> None:
+    # Robust on_commit: events are stored even if the broker is down; the claims sweep catches up.
+    from claims.tasks import tracking_evaluate
+
+    tracking_evaluate.delay(event_ids)
+
+
+def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, int]:
+    """The carrier's waybills among `numbers`, locked in id order so concurrent batches never deadlock."""
+    rows = (
+        Waybill.objects.filter(carrier=carrier, number__in=numbers)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("number", "pk")
+    )
+    return dict(rows)
+
+
+_INSERT_SQL = """
+INSERT INTO waybills_trackingevent
+    (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
+     proof_type, proof_url, note, received_at)
+SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
+       u.proof_type, u.proof_url, u.note, %s
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[],
+            %s::text[], %s::text[], %s::text[])
+     AS u(waybill_id, event_id, code, occurred_at, location, delivery_method, proof_type, proof_url, note)
+ON CONFLICT (carrier_id, event_id) DO NOTHING
+RETURNING event_id, id
+"""
+
+_STATUS_SQL = """
+UPDATE waybills_waybill AS w SET
+    status = CASE WHEN w.status_at IS NULL OR w.status_at < v.status_at THEN v.status ELSE w.status END,
+    status_at = GREATEST(w.status_at, v.status_at),
+    delivery_method = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
+                           THEN v.delivery_method ELSE w.delivery_method END,
+    delivered_at = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
+                        THEN v.delivered_at ELSE w.delivered_at END
+FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[])
+     AS v(id, status, status_at, delivered_at, delivery_method)
+WHERE w.id = v.id
+  AND (w.status_at IS NULL OR w.status_at < v.status_at
+       OR (v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)))
+"""
+
+
+def _events_insert(*, carrier: Carrier, rows: list[dict], now: datetime) -> dict[str, int]:
+    """Insert the rows, skipping (carrier, event_id) already stored; returns event_id → pk of new rows."""
+    if not rows:
+        return {}
+    if connection.vendor == "postgresql":
+        columns = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
+                   "proof_type", "proof_url", "note")
+        params = [carrier.pk, now] + [[row[c] for row in rows] for c in columns]
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_SQL, params)
+            return dict(cursor.fetchall())
+    # Portable path (the SQLite first-run setup): same result, more statements.
+    ids = [row["event_id"] for row in rows]
+    existing = set(TrackingEvent.objects.filter(carrier=carrier, event_id__in=ids).values_list("event_id", flat=True))
+    TrackingEvent.objects.bulk_create(
+        [
+            TrackingEvent(carrier=carrier, received_at=now, **{k: v for k, v in row.items() if k != "waybill_number"})
+            for row in rows
+            if row["event_id"] not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    return dict(
+        TrackingEvent.objects.filter(carrier=carrier, event_id__in=[i for i in ids if i not in existing])
+        .values_list("event_id", "pk")
+    )
+
+
+def _waybills_status_update(rows: list[dict]) -> None:
+    """Move each touched waybill to the status of its latest event, if later than what it has."""
+    latest: dict[int, dict] = {}
+    delivered: dict[int, dict] = {}
+    for row in rows:
+        wid = row["waybill_id"]
+        if wid not in latest or row["occurred_at"] > latest[wid]["occurred_at"]:
+            latest[wid] = row
+        if row["code"] == EventCode.DELIVERED and (
+            wid not in delivered or row["occurred_at"] > delivered[wid]["occurred_at"]
+        ):
+            delivered[wid] = row
+    if not latest:
+        return
+    ids = sorted(latest)
+    statuses = [EVENT_STATUS[latest[i]["code"]] for i in ids]
+    status_at = [latest[i]["occurred_at"] for i in ids]
+    delivered_at = [delivered[i]["occurred_at"] if i in delivered else None for i in ids]
+    methods = [delivered[i]["delivery_method"] if i in delivered else "" for i in ids]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_STATUS_SQL, [ids, statuses, status_at, delivered_at, methods])
+        return
+    for i, status, at, d_at, method in zip(ids, statuses, status_at, delivered_at, methods, strict=True):
+        Waybill.objects.filter(pk=i).filter(Q(status_at__isnull=True) | Q(status_at__lt=at)).update(
+            status=status, status_at=at
+        )
+        if d_at is not None:
+            Waybill.objects.filter(pk=i).filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=d_at)).update(
+                delivered_at=d_at, delivery_method=method
+            )

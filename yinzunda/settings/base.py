@@ -161,20 +161,37 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # The only DRF API is the carrier API: Bearer tokens of carriers, never sessions.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["carriers.api.authentication.CarrierTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["carriers.api.authentication.IsCarrier"],
+    "DEFAULT_THROTTLE_CLASSES": ["carriers.api.throttling.CarrierTokenThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"carrier": os.environ.get("CARRIER_THROTTLE_RATE", "600/min")},
+    "EXCEPTION_HANDLER": "carriers.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yinzunda carrier API",
-    "DESCRIPTION": "音尊达 carrier partner API (v1): tracking events, claims and settlements.",
+    "DESCRIPTION": (
+        "音尊达 carrier partner API (v1): tracking events, claims and settlements.\n\n"
+        "认证：`Authorization: Bearer <令牌>`，令牌由平台运营用 `python manage.py carrier_token <CODE>` 生成。"
+        "每个令牌只能看到、操作本快递公司的面单、索赔和结算单，其他一律 404。\n\n"
+        "错误统一为 `{\"error\": {\"code\", \"message\", \"fields\": {...}}}`；"
+        "改变状态的请求支持 `Idempotency-Key` 头。回调签名见 `X-Yinzunda-Signature: t=<unix>,v1=<hex HMAC-SHA256(\"t.body\")>`。"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1/carrier",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": ["open", "accepted", "auto_accepted", "disputed", "upheld", "dismissed", "settled"],
+        "SettlementStatusEnum": ["issued", "paid"],
+    },
 }
 
 # Login lockout (django-axes): 5 failures lock the username+IP pair for 15 minutes.

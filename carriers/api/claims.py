@@ -1,0 +1,195 @@
+"""Claims of the calling carrier: list, detail, accept, dispute."""
+from __future__ import annotations
+
+from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from carriers.selectors import carrier_claim_detail, carrier_claims_list
+from claims import services as claim_services
+from claims.errors import NotFound
+from claims.models import Claim
+from waybills.models import EventCode
+
+from .base import (
+    IDEMPOTENCY_PARAMETER,
+    CarrierAPIView,
+    StrictCharField,
+    error_responses,
+    list_parameters,
+    parse_statuses,
+    parse_updated_since,
+)
+from .idempotency import idempotent
+from .pagination import keyset_page
+
+EVIDENCE_TYPES = ["photo", "signature", "geo", "buyer_consent", "other"]
+
+
+class ClaimSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Claim.Status.values)
+    waybill_number = serializers.CharField(source="waybill.number")
+    complaint_type = serializers.CharField()
+    trigger = serializers.CharField(help_text="complaint（买家投诉）或 tracking（轨迹自动发现）")
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="赔付金额，字符串，两位小数")
+    currency = serializers.SerializerMethodField()
+    deadline_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    settlement_id = serializers.IntegerField(allow_null=True)
+
+    def get_currency(self, obj) -> str:
+        return "CNY"
+
+
+class ClaimDetailOutput(ClaimSummaryOutput):
+    class ComplaintOutput(serializers.Serializer):
+        reference = serializers.CharField()
+        type = serializers.CharField(source="complaint_type")
+        description = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    class EventOutput(serializers.Serializer):
+        event_id = serializers.CharField()
+        code = serializers.ChoiceField(choices=EventCode.values)
+        occurred_at = serializers.DateTimeField()
+        location = serializers.CharField()
+        delivery_method = serializers.CharField()
+        proof_type = serializers.CharField()
+        proof_url = serializers.CharField()
+
+    class TransitionOutput(serializers.Serializer):
+        # "from" is a keyword: declared below through `fields`.
+        to = serializers.CharField(source="to_status")
+        actor = serializers.CharField()
+        reason = serializers.CharField()
+        evidence = serializers.JSONField()
+        at = serializers.DateTimeField(source="created_at")
+
+        def get_fields(self):
+            fields = super().get_fields()
+            fields["from"] = serializers.CharField(source="from_status", help_text="空字符串表示新建")
+            return fields
+
+    complaint = ComplaintOutput(allow_null=True, help_text="买家投诉摘要（不含买家姓名、电话、地址）")
+    complaint_photo_count = serializers.IntegerField(source="photo_count")
+    evidence = EventOutput(many=True, source="waybill.events.all", help_text="该面单的轨迹事件（按发生时间）")
+    history = TransitionOutput(many=True, source="transitions.all", help_text="状态变更记录")
+
+
+def _claim_or_404(carrier, claim_id: int) -> Claim:
+    claim = carrier_claim_detail(carrier=carrier, claim_id=claim_id)
+    if claim is None:
+        raise NotFound(_("索赔不存在。"))
+    return claim
+
+
+class ClaimListView(CarrierAPIView):
+    Output = inline_serializer(
+        name="ClaimPage",
+        fields={
+            "results": ClaimSummaryOutput(many=True),
+            "next_cursor": serializers.CharField(allow_null=True, help_text="下一页的游标；末页为 null"),
+            "next": serializers.URLField(allow_null=True, help_text="下一页的完整地址；末页为 null"),
+        },
+    )
+
+    @extend_schema(
+        operation_id="claims_list",
+        summary="本快递公司的索赔列表",
+        description="按 (updated_at, id) 升序的游标分页；用 updated_since 增量同步，next 为空表示已到末页。",
+        parameters=list_parameters(Claim.Status.values),
+        responses={200: Output, **error_responses(400, 401, 429)},
+        tags=["claims"],
+    )
+    def get(self, request):
+        queryset = carrier_claims_list(
+            carrier=self.carrier,
+            statuses=parse_statuses(request, Claim.Status.values),
+            updated_since=parse_updated_since(request),
+        )
+        rows, links = keyset_page(request, queryset)
+        return Response({"results": ClaimSummaryOutput(rows, many=True).data, **links})
+
+
+class ClaimDetailView(CarrierAPIView):
+    @extend_schema(
+        operation_id="claims_retrieve",
+        summary="索赔详情：投诉摘要、轨迹证据与状态记录",
+        responses={200: ClaimDetailOutput, **error_responses(401, 404, 429)},
+        tags=["claims"],
+    )
+    def get(self, request, claim_id: int):
+        return Response(ClaimDetailOutput(_claim_or_404(self.carrier, claim_id)).data)
+
+
+class ClaimAcceptView(CarrierAPIView):
+    @extend_schema_serializer(component_name="ClaimAccept")
+    class Input(serializers.Serializer):
+        reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="claims_accept",
+        summary="接受索赔",
+        description="仅 open 状态可接受；接受后赔付随下一张结算单支付。",
+        request=Input,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
+        tags=["claims"],
+    )
+    def post(self, request, claim_id: int):
+        data = _validated(self.Input, request)
+        carrier = self.carrier
+
+        def action() -> Response:
+            claim_services.claim_accept(claim_id=claim_id, carrier=carrier, reason=data["reason"])
+            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id)).data)
+
+        return idempotent(request, carrier=carrier, action=action)
+
+
+class DisputeEvidenceInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EVIDENCE_TYPES)
+    url = StrictCharField(
+        max_length=500, required=False, help_text="https 链接", validators=[URLValidator(schemes=["https"])]
+    )
+    note = StrictCharField(max_length=500, required=False, allow_blank=True)
+
+
+class ClaimDisputeView(CarrierAPIView):
+    @extend_schema_serializer(component_name="ClaimDispute")
+    class Input(serializers.Serializer):
+        reason = StrictCharField(max_length=2000)
+        evidence = DisputeEvidenceInput(many=True, min_length=1, max_length=20)
+
+    @extend_schema(
+        operation_id="claims_dispute",
+        summary="对索赔提出申诉（附证据）",
+        description="仅 open 状态可申诉；由平台运营仲裁（upheld 或 dismissed）。",
+        request=Input,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
+        tags=["claims"],
+    )
+    def post(self, request, claim_id: int):
+        data = _validated(self.Input, request)
+        evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
+        carrier = self.carrier
+
+        def action() -> Response:
+            claim_services.claim_dispute(claim_id=claim_id, carrier=carrier, reason=data["reason"], evidence=evidence)
+            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id)).data)
+
+        return idempotent(request, carrier=carrier, action=action)
+
+
+def _validated(serializer_class, request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": [_("请求体应为 JSON 对象。")]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

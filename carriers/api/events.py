@@ -1,0 +1,78 @@
+"""POST /api/v1/carrier/events: batches of up to 1000 scan events, each validated on its own."""
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from waybills.models import DeliveryMethod, EventCode, ProofType
+from waybills.services import MAX_EVENTS_PER_BATCH, tracking_events_ingest
+
+from .base import CarrierAPIView, error_responses
+
+
+class EventsIngestView(CarrierAPIView):
+    """The hot path: validation is hand-written (waybills.services) because DRF serializers cost
+    ~100 µs per nested item; these serializers only document the contract."""
+
+    class EventInput(serializers.Serializer):
+        event_id = serializers.CharField(max_length=64, help_text="快递公司的事件编号；同一快递公司内唯一，重复推送被忽略")
+        waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT000000012343")
+        code = serializers.ChoiceField(choices=EventCode.values)
+        occurred_at = serializers.DateTimeField(help_text="ISO 8601，必须带时区偏移；不得晚于当前时间")
+        location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        delivery_method = serializers.ChoiceField(
+            choices=DeliveryMethod.values, required=False, allow_null=True, help_text="仅 DELIVERED 事件，且必填"
+        )
+        proof_type = serializers.ChoiceField(choices=ProofType.values, required=False, allow_null=True)
+        proof_url = serializers.URLField(max_length=500, required=False, allow_blank=True, help_text="https 链接")
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    Input = inline_serializer(
+        name="EventBatch",
+        fields={"events": EventInput(many=True, min_length=1, max_length=MAX_EVENTS_PER_BATCH)},
+    )
+
+    class Rejection(serializers.Serializer):
+        index = serializers.IntegerField(help_text="该事件在 events 中的下标（从 0 开始）")
+        field = serializers.CharField(help_text="出错的字段名")
+        code = serializers.CharField(help_text="机器可读代码，如 unknown_waybill、naive_datetime")
+        error = serializers.CharField(help_text="说明")
+
+    Output = inline_serializer(
+        name="EventBatchResult",
+        fields={
+            "accepted": serializers.IntegerField(help_text="新保存的事件数"),
+            "duplicates": serializers.IntegerField(help_text="此前已收到（或本批内重复）的事件数"),
+            "rejected": Rejection(many=True),
+        },
+    )
+
+    @extend_schema(
+        operation_id="events_push",
+        summary="推送轨迹事件（每批最多 1000 条）",
+        description=(
+            "每个事件单独校验：合法的事件即使同批有被拒的也会保存，被拒事件在 rejected 中给出下标与字段。"
+            "按 (快递公司, event_id) 幂等：重复推送计入 duplicates，不重复保存。面单的当前状态取 occurred_at "
+            "最晚的事件，与到达顺序无关。只能推送本快递公司的面单。"
+        ),
+        request=Input,
+        responses={200: Output, **error_responses(400, 401, 429)},
+        tags=["tracking"],
+    )
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"events": [_("请求体应为 {\"events\": [...]}。")]})
+        events = data.get("events")
+        if not isinstance(events, list):
+            raise exceptions.ValidationError({"events": [_("应为事件列表。")]})
+        if not events:
+            raise exceptions.ValidationError({"events": [_("至少需要一个事件。")]})
+        if len(events) > MAX_EVENTS_PER_BATCH:
+            raise exceptions.ValidationError(
+                {"events": [_("每批最多 %(n)d 个事件，本批 %(m)d 个。") % {"n": MAX_EVENTS_PER_BATCH, "m": len(events)}]}
+            )
+        result = tracking_events_ingest(carrier=self.carrier, events=events)
+        return Response(result.as_dict())
