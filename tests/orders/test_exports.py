@@ -1,0 +1,102 @@
+"""CSV exports (streamed, filtered, scoped) and the evidence package (printable page and PDF)."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from pypdf import PdfReader
+
+from tests.factories import CarrierFactory, MerchantUserFactory
+from tests.orders.world import buy, deliver, paid_claim, shipped_order
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_orders_csv_is_streamed_filtered_and_masked(merchant_client, shop, zto):
+    bought = shipped_order(merchant=shop, carrier=zto)
+    buy(bought)
+    plain = shipped_order(merchant=shop, carrier=zto)
+    response = merchant_client.get(reverse("dashboard:export_orders"), {"yinzunda": "yes"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = _rows(response)
+    assert rows[0][0] == "订单号"
+    assert [r[0] for r in rows[1:]] == [bought.order_number]
+    assert rows[1][3] == bought.masked_phone and rows[1][6] == bought.waybill.number and rows[1][10] == "是"
+    assert plain.order_number not in {r[0] for r in rows}
+
+
+def test_orders_csv_with_bad_filter_is_400(merchant_client):
+    response = merchant_client.get(reverse("dashboard:export_orders"), {"date_to": "yesterday"})
+    assert response.status_code == 400
+    assert "至" in response.content.decode()
+
+
+def test_claims_csv_lists_only_mine_with_status(merchant_client, shop, zto):
+    mine = paid_claim(order=shipped_order(merchant=shop, carrier=zto))
+    paid_claim(order=shipped_order(merchant=MerchantUserFactory().merchant, carrier=CarrierFactory()))
+    rows = _rows(merchant_client.get(reverse("dashboard:export_claims")))
+    assert len(rows) == 2
+    assert rows[1][0] == str(mine.pk) and rows[1][7] == "已赔付" and rows[1][6] == "5.00"
+
+
+def test_ledger_csv_carries_a_running_balance_oldest_first(merchant_client, shop, zto):
+    a, b = shipped_order(merchant=shop, carrier=zto), shipped_order(merchant=shop, carrier=zto)
+    buy(a)
+    buy(b)
+    paid_claim(order=a, amount=Decimal("5.00"))
+    rows = _rows(merchant_client.get(reverse("dashboard:export_ledger")))
+    assert [r[4] for r in rows[1:]] == ["-0.80", "-1.60", "3.40"]
+    assert [r[2] for r in rows[1:]] == ["音尊达服务费", "音尊达服务费", "快递赔付"]
+
+
+def test_export_reads_through_a_chunked_iterator(merchant_client, shop, zto, django_assert_max_num_queries):
+    for _ in range(30):
+        shipped_order(merchant=shop, carrier=zto)
+    with django_assert_max_num_queries(8):
+        rows = _rows(merchant_client.get(reverse("dashboard:export_orders")))
+    assert len(rows) == 31
+
+
+def _disputed_order(shop, zto):
+    order = shipped_order(merchant=shop, carrier=zto)
+    buy(order)
+    deliver(order, method="door", proof_url="https://proof.example/door-123.jpg")
+    claim = paid_claim(order=order)
+    return order, claim
+
+
+def test_evidence_page_has_waybill_timeline_proof_complaint_and_outcome(merchant_client, shop, zto):
+    order, claim = _disputed_order(shop, zto)
+    body = merchant_client.get(reverse("dashboard:evidence", args=[order.pk])).content.decode()
+    for text in ("物流证据包", order.waybill.number, "平台电子面单", "https://proof.example/door-123.jpg", "送货上门",
+                 "未送货上门", f"索赔 #{claim.pk}", "已赔付", claim.settlement.payment_reference, "window.print()"):
+        assert text in body, text
+    assert order.recipient_phone not in body
+
+
+def test_evidence_pdf_renders_chinese_with_a_cjk_font(merchant_client, shop, zto):
+    order, claim = _disputed_order(shop, zto)
+    response = merchant_client.get(reverse("dashboard:evidence_pdf", args=[order.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert any("STSong-Light" in f for f in fonts), fonts
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert order.waybill.number in text and order.order_number in text
+    assert "证据包" in text and "已赔付" in text
