@@ -222,3 +222,18 @@ def test_staff_ruling_without_reason_or_twice_is_refused(client):
     assert client.post(url, {"decision": "uphold", "reason": "改判"}).status_code == 409
     claim.refresh_from_db()
     assert claim.status == Claim.Status.DISMISSED
+
+
+def test_admin_pages_of_claims_render_for_a_superuser(client, django_user_model):
+    claim = disputed_claim()
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123456789")
+    client.force_login(admin)
+    for url in [
+        reverse("admin:claims_complaint_changelist"),
+        reverse("admin:claims_complaint_change", args=[claim.complaint_id]),
+        reverse("admin:claims_claim_changelist"),
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        reverse("admin:claims_settlement_changelist"),
+        reverse("admin:claims_notification_changelist"),
+    ]:
+        assert client.get(url).status_code == 200, url
