@@ -97,3 +97,24 @@ def test_check_deploy_gives_no_warnings_under_production():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_compose_file_runs_web_worker_and_beat_on_production_settings():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "yinzunda.settings.production"
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # compose refuses to start without one
+        assert env["DATABASE_URL"].startswith("postgres://") and env["REDIS_URL"].startswith("redis://")
+    web = " ".join(services["web"]["command"])
+    assert web.index("migrate") < web.index("compilemessages") < web.index("collectstatic") < web.index("gunicorn")
+    assert services["worker"]["command"][:4] == ["celery", "-A", "yinzunda", "worker"]
+    assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
+    assert services["postgres"]["image"] == "postgres:16" and "healthcheck" in services["postgres"]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.11-slim" in dockerfile and "gettext" in dockerfile
+    assert "\nUSER " in dockerfile  # the processes do not run as root
