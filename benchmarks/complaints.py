@@ -1,0 +1,373 @@
+"""Complaint → claim latency: from the buyer's complaint POST to the claim in the carrier API.
+
+`make bench` (or `python -m benchmarks.run complaints`) runs, on the real services:
+
+1. a private database `<name>_bench_complaints` next to DATABASE_URL's, migrated and seeded
+   with one carrier (token, tariff), and RATE×SECONDS Yinzunda orders whose waybills were
+   scanned "delivered to station"; each simulated buyer has already proved its order (a
+   session and a CSRF cookie made in the seed, so the timed part is the complaint alone);
+2. gunicorn serving the portal on a free port, and a real Celery worker, both on the real
+   Redis at a separate database number (--redis-db, default 14; nothing is flushed);
+3. one complaint POST (multipart, as the browser sends it) every 1/RATE s for SECONDS s,
+   each from its own thread, while one poller reads GET /api/v1/carrier/claims
+   (`updated_since`, keyset pages) every POLL_MS and notes when each claim first appears;
+
+and prints p50/p90/p99/max of POST-start → first seen in the API, plus the server-side part
+(claim.opened_at − complaint.created_at). Options: --seconds 60 --rate 20 --web-workers 3
+--worker-concurrency 2 --redis-db 14 --poll-ms 25
+(through `make bench BENCH_ARGS="complaints --seconds=10"`: write options with `=`).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+CARRIER_CODE = "BENCHCMP"
+WAYBILL_PREFIX = "BC"
+BOUNDARY = "----yinzundabench"
+
+
+def _bench_database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        sys.exit("benchmarks.complaints needs PostgreSQL (DATABASE_URL=postgres://...)")
+    name = (parsed.path.lstrip("/") or "yinzunda") + "_bench_complaints"
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+def _redis_url(db: int) -> str:
+    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parsed = urlparse(base)
+    return urlunparse(parsed._replace(path=f"/{db}"))
+
+
+def _database_ensure(url: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    admin = psycopg2.connect(
+        host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
+        password=parsed.password or None, dbname="postgres",
+    )
+    admin.autocommit = True
+    name = parsed.path.lstrip("/")
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _env(database_url: str, redis_url: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CARRIER_THROTTLE_RATE": "10000000/min",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "YINZUNDA_AUTO_CLAIM_ON_TRACKING": "false",
+    })
+    return env
+
+
+def seed(count: int) -> None:
+    """Child process on the bench database: `count` fresh proven buyers, one carrier token."""
+    import django
+
+    django.setup()
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from carriers.models import Carrier, Tariff, TariffPayout
+    from carriers.services import carrier_token_create
+    from claims.choices import ComplaintType
+    from claims.views import PROOF_SESSION_KEY
+    from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
+    from waybills.models import TrackingEvent, Waybill, WaybillSequence
+    from waybills.services import waybill_numbers_allocate
+
+    carrier, _ = Carrier.objects.get_or_create(
+        code=CARRIER_CODE, defaults={"name": "基准快递", "waybill_prefix": WAYBILL_PREFIX, "is_partner": True}
+    )
+    tariff, created = Tariff.objects.get_or_create(
+        carrier=carrier, version=1,
+        defaults={"effective_from": timezone.now() - timedelta(days=30), "fee_per_order": Decimal("0.80")},
+    )
+    if created:
+        TariffPayout.objects.bulk_create(
+            [TariffPayout(tariff=tariff, complaint_type=t, amount=Decimal("5.00")) for t in ComplaintType.values]
+        )
+    WaybillSequence.objects.get_or_create(carrier=carrier)
+    merchant, _ = Merchant.objects.get_or_create(code="bench-complaints", defaults={"name": "基准店铺"})
+    run = uuid.uuid4().hex[:8].upper()
+    now = timezone.now()
+    orders = Order.objects.bulk_create([
+        Order(merchant=merchant, order_number=f"BC{run}{n:06d}", recipient_name="张三",
+              recipient_phone=f"139{n:08d}", recipient_address="浙江省杭州市西湖区文三路 100 号", amount=Decimal("99.00"))
+        for n in range(count)
+    ])
+    numbers = waybill_numbers_allocate(carrier=carrier, count=count)
+    delivered_at = now - timedelta(hours=2)
+    waybills = Waybill.objects.bulk_create([
+        Waybill(number=number, carrier=carrier, order=order, service_codes=[settings.YINZUNDA_SERVICE_CODE],
+                status="delivered", status_at=delivered_at, delivery_method="station", delivered_at=delivered_at)
+        for number, order in zip(numbers, orders, strict=True)
+    ])
+    TrackingEvent.objects.bulk_create([
+        TrackingEvent(carrier=carrier, waybill=w, event_id=f"BENCH-{w.number}", code="DELIVERED",
+                      occurred_at=delivered_at, delivery_method="station", location="文三路驿站")
+        for w in waybills
+    ])
+    purchases = YinzundaPurchase.objects.bulk_create([
+        YinzundaPurchase(order=o, merchant=merchant, tariff=tariff, fee=tariff.fee_per_order) for o in orders
+    ])
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(merchant=merchant, kind="fee", amount=-p.fee, purchase=p, memo="bench") for p in purchases
+    ])
+    buyers = []
+    for order, waybill in zip(orders, waybills, strict=True):
+        session = SessionStore()
+        session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + 3600}
+        session.create()
+        buyers.append({"session": session.session_key, "csrf": secrets.token_hex(16), "waybill": waybill.number})
+    carrier.tokens.all().delete()
+    _, raw = carrier_token_create(carrier=carrier, name="bench")
+    print(json.dumps({"token": raw, "buyers": buyers}))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("gunicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not start")
+
+
+def _multipart(fields: dict[str, str]) -> bytes:
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()
+    ]
+    return ("".join(parts) + f"--{BOUNDARY}--\r\n").encode()
+
+
+def _post_complaint(port: int, buyer: dict) -> int:
+    body = _multipart({
+        "csrfmiddlewaretoken": buyer["csrf"], "complaint_type": "locker_without_consent",
+        "description": "快递员没有送货上门，直接放在驿站。", "submission_token": str(uuid.uuid4()),
+    })
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/complaint/new/", body=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        "Cookie": f"sessionid={buyer['session']}; csrftoken={buyer['csrf']}",
+        "Referer": f"http://127.0.0.1:{port}/complaint/new/",
+        "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+    })
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+class Poller(threading.Thread):
+    """Reads the carrier's claims list, as an integration would, noting when each appears."""
+
+    def __init__(self, port: int, token: str, since: datetime, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.interval = port, token, interval
+        self.since = since.isoformat()
+        self.first_seen: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.requests = 0
+
+    def _get(self, conn: http.client.HTTPConnection, path: str) -> dict:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+        response = conn.getresponse()
+        payload = response.read()
+        self.requests += 1
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
+        return json.loads(payload)
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while not self.stop.is_set():
+            path = f"/api/v1/carrier/claims?page_size=200&updated_since={quote(self.since)}"
+            while path:
+                page = self._get(conn, path)
+                seen_at = time.monotonic()
+                for claim in page["results"]:
+                    self.first_seen.setdefault(claim["waybill_number"], seen_at)
+                    self.since = max(self.since, claim["updated_at"])
+                cursor = page.get("next_cursor")
+                path = f"/api/v1/carrier/claims?page_size=200&cursor={quote(cursor)}" if cursor else None
+            self.stop.wait(self.interval)
+        conn.close()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def _server_side(database_url: str, waybills: list[str]) -> list[float]:
+    import psycopg2
+
+    parsed = urlparse(database_url)
+    conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
+                            dbname=parsed.path.lstrip("/"))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            """SELECT EXTRACT(EPOCH FROM c.opened_at - p.created_at) FROM claims_claim c
+               JOIN claims_complaint p ON p.id = c.complaint_id JOIN waybills_waybill w ON w.id = c.waybill_id
+               WHERE w.number = ANY(%s)""",
+            [waybills],
+        )
+        rows = [float(r[0]) for r in cursor.fetchall()]
+    conn.close()
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="benchmarks.complaints")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=20, help="complaints per second")
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--poll-ms", type=float, default=25)
+    args, _ = parser.parse_known_args(argv)
+    total = int(args.seconds * args.rate)
+    database_url, redis_url = _bench_database_url(), _redis_url(args.redis_db)
+    env = _env(database_url, redis_url)
+    python = sys.executable
+
+    print(f"database {urlparse(database_url).path[1:]}, redis db {args.redis_db}; seeding {total} buyers…", flush=True)
+    _database_ensure(database_url)
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    seeded = subprocess.run(  # noqa: S603
+        [python, "-c", f"import benchmarks.complaints as b; b.seed({total})"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )
+    world = json.loads(seeded.stdout.strip().splitlines()[-1])
+    buyers, token = world["buyers"], world["token"]
+
+    port = _free_port()
+    logs = Path(os.environ.get("BENCH_LOG_DIR") or tempfile.gettempdir())
+    processes = []
+    try:
+        processes.append(subprocess.Popen(  # noqa: S603
+            [str(Path(python).parent / "gunicorn"), "yinzunda.wsgi:application", "-b", f"127.0.0.1:{port}",
+             "-w", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=(logs / "bench-complaints-web.log").open("w"), stderr=subprocess.STDOUT,
+        ))
+        processes.append(subprocess.Popen(  # noqa: S603
+            [str(Path(python).parent / "celery"), "-A", "yinzunda", "worker", "-l", "warning",
+             "--concurrency", str(args.worker_concurrency), "-n", f"bench-complaints-{port}@%h",
+             "--without-mingle", "--without-gossip"],
+            cwd=ROOT, env=env, stdout=(logs / "bench-complaints-worker.log").open("w"), stderr=subprocess.STDOUT,
+        ))
+        _wait_port(port, processes[0])
+        time.sleep(3)  # let the worker connect to the broker
+        # warm-up: one request per web worker so imports and connections are not timed
+        for _ in range(args.web_workers * 2):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/complaint/")
+            conn.getresponse().read()
+            conn.close()
+
+        poller = Poller(port, token, datetime.now(UTC), args.poll_ms / 1000)
+        poller.start()
+        started: dict[str, float] = {}
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def fire(buyer: dict) -> None:
+            t0 = time.monotonic()
+            status = _post_complaint(port, buyer)
+            with lock:
+                started[buyer["waybill"]] = t0
+                statuses.append(status)
+
+        print(f"posting {total} complaints at {args.rate}/s for {args.seconds:g}s…", flush=True)
+        threads = []
+        origin = time.monotonic()
+        for i, buyer in enumerate(buyers):
+            delay = origin + i / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            thread = threading.Thread(target=fire, args=(buyer,))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(w not in poller.first_seen for w in started):
+            time.sleep(0.1)
+        poller.stop.set()
+        poller.join(10)
+    finally:
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    latencies = [poller.first_seen[w] - t0 for w, t0 in started.items() if w in poller.first_seen]
+    missing = len(started) - len(latencies)
+    bad = sum(1 for s in statuses if s != 302)
+    server = _server_side(database_url, list(started))
+    print(f"complaints posted: {len(started)} (non-302 answers: {bad}); claims seen in API: {len(latencies)}; missing: {missing}")
+    print(f"API polls: {poller.requests} (every {args.poll_ms:g} ms)")
+    if latencies:
+        ms = [v * 1000 for v in latencies]
+        print(
+            f"POST → claim in carrier API: p50 {_percentile(ms, 0.50):.0f} ms, p90 {_percentile(ms, 0.90):.0f} ms, "
+            f"p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, mean {statistics.mean(ms):.0f} ms"
+        )
+    if server:
+        ms = [v * 1000 for v in server]
+        print(f"server side (complaint stored → claim opened): p50 {_percentile(ms, 0.50):.0f} ms, "
+              f"p99 {_percentile(ms, 0.99):.0f} ms")
+    goal = latencies and _percentile(latencies, 0.99) < 1.0 and not missing and not bad
+    print("goal p99 < 1 s:", "met" if goal else "NOT met")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
