@@ -399,8 +399,8 @@ class _World:
         roll = rng.random()
         method = ("door" if roll < 0.55 else "locker" if roll < 0.73 else "station" if roll < 0.88
                   else "reception" if roll < 0.95 else "self_pickup")
-        if plan.purchased:  # the door-delivery promise is mostly kept
-            method = "door" if rng.random() < 0.9 else method
+        if plan.purchased:  # the promise kept (a locker/station drop would have opened a claim)
+            method = "door" if rng.random() < 0.93 else "reception"
         delay = rng.randint(2, 5) if rng.random() < 0.08 else 0
         refused = rng.random() < 0.01
         failed = rng.random() < 0.08

@@ -162,3 +162,12 @@ def test_seed_demo_refuses_production_without_force(settings):
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo", orders=10, stdout=StringIO())
     assert not Order.objects.exists()
+
+
+def test_every_yinzunda_parcel_dropped_at_a_locker_or_station_has_its_claim(seeded):
+    # the tracking rule would have opened one: the demo world does not contradict it
+    dropped = Waybill.objects.filter(
+        order__purchases__status="active", delivery_method__in=["locker", "station"]
+    )
+    assert dropped.exists()
+    assert not dropped.filter(claims__isnull=True).exists()
