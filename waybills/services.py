@@ -86,7 +86,7 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[EventRejection] = field(default_factory=list)
-    inserted_ids: list[int] = field(default_factory=list)
+    claim_candidate_ids: list[int] = field(default_factory=list)  # new DELIVERED locker/station events
 
     def as_dict(self) -> dict:
         return {
@@ -137,22 +137,69 @@ def _occurred_at(raw: dict, now: datetime) -> datetime:
     return moment
 
 
-def _event_clean(raw, now: datetime) -> dict:
+_OPTIONAL = ("location", "delivery_method", "proof_type", "proof_url", "note")
+
+
+def _event_clean(raw, now: datetime, numbers: dict[str, str]) -> dict:
+    """One event, validated; raises _Reject naming the first bad field.
+
+    The common case (every field a clean string) is checked in one pass over the joined
+    strings; only an event that fails it goes through the field-by-field path that says why.
+    `numbers` caches validated waybill numbers within a batch (a parcel has several scans).
+    """
     if not isinstance(raw, dict):
         raise _Reject("", "invalid_type", gettext("每个事件应为 JSON 对象。"))
-    event_id = _text(raw, "event_id", required=True, limit=64)
+    get = raw.get
+    event_id, number, code, occurred = get("event_id"), get("waybill_number"), get("code"), get("occurred_at")
+    location, method, proof_type, proof_url, note = (get(name, "") for name in _OPTIONAL)
+    if not (
+        type(event_id) is str and type(number) is str and type(code) is str and type(occurred) is str
+        and type(location) is str and type(method) is str and type(proof_type) is str
+        and type(proof_url) is str and type(note) is str
+    ):
+        return _event_clean_slow(raw, now)  # nulls, numbers, lists...: the slow path says which
+    joined = event_id + number + code + occurred + location + method + proof_type + proof_url + note
+    if "\x00" in joined or not (joined.isascii() or _utf8_ok(joined)):
+        return _event_clean_slow(raw, now)
+    if not (
+        0 < len(event_id) <= 64 and 0 < len(number) <= 32 and 0 < len(code) <= 32 and 0 < len(occurred) <= 40
+        and len(location) <= 200 and len(method) <= 16 and len(proof_type) <= 16 and len(proof_url) <= 500
+        and len(note) <= 500
+    ):
+        return _event_clean_slow(raw, now)
     if not EVENT_ID_RE.match(event_id):
         raise _Reject("event_id", "invalid", gettext("事件编号只能包含可见 ASCII 字符（1–64 个）。"))
-    number = _text(raw, "waybill_number", required=True, limit=32)
-    try:
-        number = validate_waybill_number(number)
-    except ValidationError as exc:
-        raise _Reject("waybill_number", exc.code or "invalid", str(exc.messages[0])) from None
-    code = _text(raw, "code", required=True, limit=32)
+    normal = numbers.get(number)
+    if normal is None:
+        normal = numbers[number] = _waybill_number_clean(number)
     if code not in _CODES:
         raise _Reject("code", "unknown_code", gettext("未知的事件代码。"))
     occurred_at = _occurred_at(raw, now)
-    method = _text(raw, "delivery_method", limit=16)
+    _method_check(code, method)
+    _proof_check(proof_type, proof_url)
+    return {
+        "event_id": event_id, "waybill_number": normal, "code": code, "occurred_at": occurred_at,
+        "location": location, "delivery_method": method, "proof_type": proof_type, "proof_url": proof_url,
+        "note": note,
+    }
+
+
+def _utf8_ok(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _waybill_number_clean(number: str) -> str:
+    try:
+        return validate_waybill_number(number)
+    except ValidationError as exc:
+        raise _Reject("waybill_number", exc.code or "invalid", str(exc.messages[0])) from None
+
+
+def _method_check(code: str, method: str) -> None:
     if code == EventCode.DELIVERED:
         if not method:
             raise _Reject("delivery_method", "required", gettext("DELIVERED 事件必须提供签收方式。"))
@@ -160,25 +207,38 @@ def _event_clean(raw, now: datetime) -> dict:
             raise _Reject("delivery_method", "unknown_code", gettext("未知的签收方式。"))
     elif method:
         raise _Reject("delivery_method", "not_allowed", gettext("只有 DELIVERED 事件可以提供签收方式。"))
-    proof_type = _text(raw, "proof_type", limit=16)
+
+
+def _proof_check(proof_type: str, proof_url: str) -> None:
     if proof_type and proof_type not in _PROOF_TYPES:
         raise _Reject("proof_type", "unknown_code", gettext("未知的凭证类型。"))
-    proof_url = _text(raw, "proof_url", limit=_FIELD_LIMITS["proof_url"])
     if proof_url:
+        if not proof_url.startswith("https://"):
+            raise _Reject("proof_url", "invalid_url", gettext("应为 https 链接。"))
         try:
             _URL_VALIDATOR(proof_url)
         except ValidationError:
             raise _Reject("proof_url", "invalid_url", gettext("应为 https 链接。")) from None
+
+
+def _event_clean_slow(raw: dict, now: datetime) -> dict:
+    event_id = _text(raw, "event_id", required=True, limit=64)
+    if not EVENT_ID_RE.match(event_id):
+        raise _Reject("event_id", "invalid", gettext("事件编号只能包含可见 ASCII 字符（1–64 个）。"))
+    number = _waybill_number_clean(_text(raw, "waybill_number", required=True, limit=32))
+    code = _text(raw, "code", required=True, limit=32)
+    if code not in _CODES:
+        raise _Reject("code", "unknown_code", gettext("未知的事件代码。"))
+    occurred_at = _occurred_at(raw, now)
+    method = _text(raw, "delivery_method", limit=16)
+    _method_check(code, method)
+    proof_type = _text(raw, "proof_type", limit=16)
+    proof_url = _text(raw, "proof_url", limit=_FIELD_LIMITS["proof_url"])
+    _proof_check(proof_type, proof_url)
     return {
-        "event_id": event_id,
-        "waybill_number": number,
-        "code": code,
-        "occurred_at": occurred_at,
-        "location": _text(raw, "location", limit=_FIELD_LIMITS["location"]),
-        "delivery_method": method,
-        "proof_type": proof_type,
-        "proof_url": proof_url,
-        "note": _text(raw, "note", limit=_FIELD_LIMITS["note"]),
+        "event_id": event_id, "waybill_number": number, "code": code, "occurred_at": occurred_at,
+        "location": _text(raw, "location", limit=_FIELD_LIMITS["location"]), "delivery_method": method,
+        "proof_type": proof_type, "proof_url": proof_url, "note": _text(raw, "note", limit=_FIELD_LIMITS["note"]),
     }
 
 
@@ -193,9 +253,10 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
     result = IngestResult()
     cleaned: list[tuple[int, dict]] = []
     seen: set[str] = set()
+    numbers: dict[str, str] = {}
     for index, raw in enumerate(events):
         try:
-            event = _event_clean(raw, now)
+            event = _event_clean(raw, now, numbers)
         except _Reject as exc:
             result.rejected.append(EventRejection(index, exc.field, exc.code, exc.message))
             continue
@@ -220,19 +281,13 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
                 continue
             event["waybill_id"] = waybill_id
             rows.append(event)
-        inserted = _events_insert(carrier=carrier, rows=rows, now=now)
-        result.accepted = len(inserted)
-        result.duplicates += len(rows) - len(inserted)
-        new_rows = [row for row in rows if row["event_id"] in inserted]
-        result.inserted_ids = [inserted[row["event_id"]] for row in new_rows]
-        _waybills_status_update(new_rows)
-        candidates = [
-            inserted[row["event_id"]]
-            for row in new_rows
-            if row["code"] == EventCode.DELIVERED and row["delivery_method"] in CLAIM_CANDIDATE_METHODS
-        ]
-        if candidates:
-            transaction.on_commit(partial(_tracking_evaluate_enqueue, candidates), robust=True)
+        if rows:
+            inserted, candidates = _events_store(carrier=carrier, rows=rows, now=now)
+            result.accepted = inserted
+            result.duplicates += len(rows) - inserted
+            result.claim_candidate_ids = candidates
+            if candidates:
+                transaction.on_commit(partial(_tracking_evaluate_enqueue, candidates), robust=True)
     result.rejected.sort(key=lambda r: r.index)
     return result
 
@@ -255,91 +310,105 @@ def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-_INSERT_SQL = """
-INSERT INTO waybills_trackingevent
-    (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
-     proof_type, proof_url, note, received_at)
-SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
-       u.proof_type, u.proof_url, u.note, %s
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[],
-            %s::text[], %s::text[], %s::text[])
-     AS u(waybill_id, event_id, code, occurred_at, location, delivery_method, proof_type, proof_url, note)
-ON CONFLICT (carrier_id, event_id) DO NOTHING
-RETURNING event_id, id
-"""
-
-_STATUS_SQL = """
-UPDATE waybills_waybill AS w SET
-    status = CASE WHEN w.status_at IS NULL OR w.status_at < v.status_at THEN v.status ELSE w.status END,
-    status_at = GREATEST(w.status_at, v.status_at),
-    delivery_method = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
-                           THEN v.delivery_method ELSE w.delivery_method END,
-    delivered_at = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
-                        THEN v.delivered_at ELSE w.delivered_at END
-FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[])
-     AS v(id, status, status_at, delivered_at, delivery_method)
-WHERE w.id = v.id
-  AND (w.status_at IS NULL OR w.status_at < v.status_at
-       OR (v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)))
-"""
+def _sql_status_case() -> str:
+    """EVENT_STATUS as a SQL CASE; the values are our own constants, checked before inlining."""
+    pattern = re.compile(r"^[A-Za-z_]+$")
+    assert all(pattern.match(k) and pattern.match(v) for k, v in EVENT_STATUS.items())
+    whens = " ".join(f"WHEN '{code}' THEN '{status}'" for code, status in EVENT_STATUS.items())
+    return f"CASE l.code {whens} END"
 
 
-def _events_insert(*, carrier: Carrier, rows: list[dict], now: datetime) -> dict[str, int]:
-    """Insert the rows, skipping (carrier, event_id) already stored; returns event_id → pk of new rows."""
-    if not rows:
-        return {}
+# One statement: insert the new events (duplicates skipped by the unique constraint), then move
+# each touched waybill to its latest event's status, if that is later than the status it has.
+_STORE_SQL = f"""
+WITH ins AS (
+    INSERT INTO waybills_trackingevent
+        (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
+         proof_type, proof_url, note, received_at)
+    SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
+           u.proof_type, u.proof_url, u.note, %s
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[],
+                %s::text[], %s::text[], %s::text[])
+         AS u(waybill_id, event_id, code, occurred_at, location, delivery_method, proof_type, proof_url, note)
+    ON CONFLICT (carrier_id, event_id) DO NOTHING
+    RETURNING id, waybill_id, code, occurred_at, delivery_method
+), latest AS (
+    SELECT DISTINCT ON (waybill_id) waybill_id, code, occurred_at
+    FROM ins ORDER BY waybill_id, occurred_at DESC, id DESC
+), delivered AS (
+    SELECT DISTINCT ON (waybill_id) waybill_id, occurred_at, delivery_method
+    FROM ins WHERE code = 'DELIVERED' ORDER BY waybill_id, occurred_at DESC, id DESC
+), v AS (
+    SELECT l.waybill_id AS id, {_sql_status_case()} AS status, l.occurred_at AS status_at,
+           d.occurred_at AS delivered_at, d.delivery_method
+    FROM latest l LEFT JOIN delivered d USING (waybill_id)
+), moved AS (
+    UPDATE waybills_waybill AS w SET
+        status = CASE WHEN w.status_at IS NULL OR w.status_at < v.status_at THEN v.status ELSE w.status END,
+        status_at = GREATEST(w.status_at, v.status_at),
+        delivery_method = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
+                               THEN v.delivery_method ELSE w.delivery_method END,
+        delivered_at = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
+                            THEN v.delivered_at ELSE w.delivered_at END
+    FROM v
+    WHERE w.id = v.id
+      AND (w.status_at IS NULL OR w.status_at < v.status_at
+           OR (v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)))
+    RETURNING w.id
+)
+SELECT count(*),
+       coalesce(array_agg(id ORDER BY id) FILTER (
+           WHERE code = 'DELIVERED' AND delivery_method IN ('locker', 'station')), '{{}}')
+FROM ins
+"""  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
+_COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
+            "proof_type", "proof_url", "note")
+
+
+def _events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[int, list[int]]:
+    """Store new rows and move their waybills' status; returns (inserted, claim candidate ids)."""
     if connection.vendor == "postgresql":
-        columns = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
-                   "proof_type", "proof_url", "note")
-        params = [carrier.pk, now] + [[row[c] for row in rows] for c in columns]
+        params = [carrier.pk, now] + [[row[c] for row in rows] for c in _COLUMNS]
         with connection.cursor() as cursor:
-            cursor.execute(_INSERT_SQL, params)
-            return dict(cursor.fetchall())
-    # Portable path (the SQLite first-run setup): same result, more statements.
+            cursor.execute(_STORE_SQL, params)
+            inserted, candidates = cursor.fetchone()
+        return inserted, list(candidates)
+    return _events_store_portable(carrier=carrier, rows=rows, now=now)
+
+
+def _events_store_portable(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[int, list[int]]:
+    """The SQLite first-run setup: same result, more statements."""
     ids = [row["event_id"] for row in rows]
     existing = set(TrackingEvent.objects.filter(carrier=carrier, event_id__in=ids).values_list("event_id", flat=True))
+    new_rows = [row for row in rows if row["event_id"] not in existing]
     TrackingEvent.objects.bulk_create(
-        [
-            TrackingEvent(carrier=carrier, received_at=now, **{k: v for k, v in row.items() if k != "waybill_number"})
-            for row in rows
-            if row["event_id"] not in existing
-        ],
+        [TrackingEvent(carrier=carrier, received_at=now, **{c: row[c] for c in _COLUMNS}) for row in new_rows],
         ignore_conflicts=True,
     )
-    return dict(
-        TrackingEvent.objects.filter(carrier=carrier, event_id__in=[i for i in ids if i not in existing])
+    pks = dict(
+        TrackingEvent.objects.filter(carrier=carrier, event_id__in=[r["event_id"] for r in new_rows])
         .values_list("event_id", "pk")
     )
-
-
-def _waybills_status_update(rows: list[dict]) -> None:
-    """Move each touched waybill to the status of its latest event, if later than what it has."""
     latest: dict[int, dict] = {}
     delivered: dict[int, dict] = {}
-    for row in rows:
+    for row in new_rows:
         wid = row["waybill_id"]
         if wid not in latest or row["occurred_at"] > latest[wid]["occurred_at"]:
             latest[wid] = row
-        if row["code"] == EventCode.DELIVERED and (
-            wid not in delivered or row["occurred_at"] > delivered[wid]["occurred_at"]
-        ):
+        if row["code"] == EventCode.DELIVERED and (wid not in delivered or row["occurred_at"] > delivered[wid]["occurred_at"]):
             delivered[wid] = row
-    if not latest:
-        return
-    ids = sorted(latest)
-    statuses = [EVENT_STATUS[latest[i]["code"]] for i in ids]
-    status_at = [latest[i]["occurred_at"] for i in ids]
-    delivered_at = [delivered[i]["occurred_at"] if i in delivered else None for i in ids]
-    methods = [delivered[i]["delivery_method"] if i in delivered else "" for i in ids]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STATUS_SQL, [ids, statuses, status_at, delivered_at, methods])
-        return
-    for i, status, at, d_at, method in zip(ids, statuses, status_at, delivered_at, methods, strict=True):
-        Waybill.objects.filter(pk=i).filter(Q(status_at__isnull=True) | Q(status_at__lt=at)).update(
-            status=status, status_at=at
+    for wid, row in latest.items():
+        at = row["occurred_at"]
+        Waybill.objects.filter(Q(status_at__isnull=True) | Q(status_at__lt=at), pk=wid).update(
+            status=EVENT_STATUS[row["code"]], status_at=at
         )
-        if d_at is not None:
-            Waybill.objects.filter(pk=i).filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=d_at)).update(
-                delivered_at=d_at, delivery_method=method
-            )
+    for wid, row in delivered.items():
+        at = row["occurred_at"]
+        Waybill.objects.filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=at), pk=wid).update(
+            delivered_at=at, delivery_method=row["delivery_method"]
+        )
+    candidates = sorted(
+        pks[r["event_id"]] for r in new_rows
+        if r["code"] == EventCode.DELIVERED and r["delivery_method"] in CLAIM_CANDIDATE_METHODS
+    )
+    return len(pks), candidates

@@ -168,6 +168,8 @@ def test_batch_costs_a_fixed_number_of_queries(client_a, carrier_a):
         ({"waybill_number": "ZT12"}, "waybill_number", "waybill_format"),
         ({"location": "\ud800"}, "location", "invalid_unicode"),
         ({"waybill_number": ["ZT"]}, "waybill_number", "invalid_type"),
+        ({"location": 0}, "location", "invalid_type"),
+        ({"note": False}, "note", "invalid_type"),
     ],
 )
 def test_bad_event_is_rejected_naming_the_field_and_nothing_is_written(client_a, waybill_a, patch, field, code):

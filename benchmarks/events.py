@@ -1,0 +1,329 @@
+"""Carrier event ingestion: events/s through the HTTP API against a raw COPY of the same rows.
+
+`make bench` (or `python -m benchmarks.run events`) runs, on the real PostgreSQL:
+
+1. a private database `<name>_bench_events` next to DATABASE_URL's, migrated and seeded
+   with one carrier, a token and WAYBILLS waybills (the bench never touches your data);
+2. gunicorn serving the portal on a free port (throttle rate raised, DEBUG off);
+3. BATCHES POSTs of 1000 realistic events to /api/v1/carrier/events from CONCURRENCY
+   client threads (bodies encoded beforehand, so the client costs little CPU);
+4. the same rows (fresh event ids) written by psycopg2 `COPY ... FROM STDIN`, one COPY and
+   one commit per 1000 rows, into the same table;
+
+and prints both rates and their ratio. Options: --batches N --concurrency N --workers N.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+CARRIER_CODE = "BENCHZTO"
+WAYBILL_PREFIX = "BZ"
+WAYBILLS = 5000
+EVENTS_PER_WAYBILL_IN_BATCH = 4
+CST = timezone(timedelta(hours=8))
+LOCATIONS = ["杭州转运中心", "上海青浦分拨中心", "广州白云转运中心", "北京顺义分拨中心", "成都双流转运中心",
+             "浙江省杭州市西湖区文三路营业部", "江苏省南京市鼓楼区中山北路驿站"]
+JOURNEY = ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_HUB", "DEPARTED_HUB",
+           "ARRIVED_AT_STATION", "OUT_FOR_DELIVERY", "DELIVERED"]
+
+
+def _bench_database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        sys.exit("benchmarks.events needs PostgreSQL (DATABASE_URL=postgres://...)")
+    name = (parsed.path.lstrip("/") or "yinzunda") + "_bench_events"
+    return urlunparse(parsed._replace(path="/" + name))
+
+
+def _dsn(url: str) -> dict:
+    parsed = urlparse(url)
+    return {
+        "host": parsed.hostname or "127.0.0.1", "port": parsed.port or 5432,
+        "user": parsed.username or "postgres", "password": parsed.password or None,
+        "dbname": parsed.path.lstrip("/"),
+    }
+
+
+def _database_ensure(url: str) -> None:
+    import psycopg2
+
+    dsn = _dsn(url)
+    admin = psycopg2.connect(**{**dsn, "dbname": "postgres"})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dsn["dbname"]])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{dsn["dbname"]}"')
+    admin.close()
+
+
+def _server_env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base",
+        "DATABASE_URL": url,
+        "REDIS_URL": "",  # in-process cache; claim-evaluation tasks go to an in-memory broker
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CARRIER_THROTTLE_RATE": "10000000/min",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+def seed() -> None:
+    """Runs in a child process on the bench database: carrier, tariff, waybills, one token."""
+    import django
+
+    django.setup()
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone as dj_timezone
+
+    from carriers.models import Carrier, Tariff
+    from carriers.services import carrier_token_create
+    from orders.models import Merchant, Order
+    from waybills.models import Waybill
+    from waybills.numbers import format_waybill_number
+
+    carrier, _ = Carrier.objects.get_or_create(
+        code=CARRIER_CODE, defaults={"name": "基准快递", "waybill_prefix": WAYBILL_PREFIX, "is_partner": True}
+    )
+    Tariff.objects.get_or_create(
+        carrier=carrier, version=1,
+        defaults={"effective_from": dj_timezone.now() - timedelta(days=30), "fee_per_order": Decimal("0.80")},
+    )
+    merchant, _ = Merchant.objects.get_or_create(code="bench", defaults={"name": "基准店铺"})
+    have = Waybill.objects.filter(carrier=carrier).count()
+    if have < WAYBILLS:
+        orders = Order.objects.bulk_create([
+            Order(merchant=merchant, order_number=f"BENCH{n:08d}", recipient_name="张三",
+                  recipient_phone=f"138{n:08d}", recipient_address="浙江省杭州市西湖区文三路 100 号",
+                  amount=Decimal("99.00"))
+            for n in range(have, WAYBILLS)
+        ])
+        Waybill.objects.bulk_create([
+            Waybill(number=format_waybill_number(WAYBILL_PREFIX, n + 1), carrier=carrier, order=order,
+                    service_codes=["SVC-WBHOMEDELIVERY"])
+            for n, order in zip(range(have, WAYBILLS), orders, strict=True)
+        ])
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE waybills_trackingevent CASCADE")
+        cursor.execute(
+            "UPDATE waybills_waybill SET status = 'created', status_at = NULL, delivered_at = NULL, delivery_method = ''"
+        )
+        cursor.execute("VACUUM ANALYZE waybills_waybill")  # autocommit outside atomic: VACUUM is allowed
+    carrier.tokens.all().delete()
+    _, raw = carrier_token_create(carrier=carrier, name="bench")
+    numbers = dict(Waybill.objects.filter(carrier=carrier).values_list("number", "pk"))
+    print(json.dumps({"token": raw, "waybills": numbers}))
+
+
+def _batches(run: str, count: int, size: int, numbers: list[str]) -> list[list[dict]]:
+    """Realistic scan events: each waybill gets a few consecutive steps of its journey."""
+    rng = random.Random(run)
+    start = datetime.now(CST) - timedelta(days=2)
+    batches, serial = [], 0
+    for _ in range(count):
+        events: list[dict] = []
+        while len(events) < size:
+            number = rng.choice(numbers)
+            step = rng.randrange(len(JOURNEY) - EVENTS_PER_WAYBILL_IN_BATCH + 1)
+            for code in JOURNEY[step: step + EVENTS_PER_WAYBILL_IN_BATCH]:
+                serial += 1
+                at = start + timedelta(seconds=serial)
+                item = {
+                    "event_id": f"{CARRIER_CODE}-{run}-{serial:09d}",
+                    "waybill_number": number,
+                    "code": code,
+                    "occurred_at": at.isoformat(timespec="seconds"),
+                    "location": rng.choice(LOCATIONS),
+                }
+                if code == "DELIVERED":
+                    item["delivery_method"] = "door" if rng.random() < 0.97 else "locker"
+                    item["proof_type"] = "photo"
+                    item["proof_url"] = f"https://proof.bench.example/{run}/{serial}.jpg"
+                    item["note"] = "本人签收"
+                events.append(item)
+        batches.append(events[:size])
+    return batches
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("gunicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not start")
+
+
+def _post(port: int, token: str, body: bytes) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/api/v1/carrier/events", body=body, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+    })
+    response = conn.getresponse()
+    payload = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
+    return json.loads(payload)
+
+
+def _api_run(port: int, token: str, bodies: list[bytes], concurrency: int) -> tuple[float, int]:
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+    accepted = [0]
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body = queue.pop()
+            try:
+                result = _post(port, token, body)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+            with lock:
+                accepted[0] += result["accepted"]
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed, accepted[0]
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: list[list[dict]]) -> float:
+    import psycopg2
+
+    received = datetime.now(UTC).isoformat()
+    buffers = []
+    for events in batches:
+        lines = []
+        for e in events:
+            row = [carrier_id, waybill_ids[e["waybill_number"]], "copy-" + e["event_id"], e["code"], e["occurred_at"],
+                   e.get("location", ""), e.get("delivery_method", ""), e.get("proof_type", ""),
+                   e.get("proof_url", ""), e.get("note", ""), received]
+            lines.append("\t".join(_copy_text(v) for v in row))
+        buffers.append(("\n".join(lines) + "\n").encode())
+    conn = psycopg2.connect(**_dsn(url))
+    sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
+           "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
+    started = time.perf_counter()
+    with conn.cursor() as cursor:
+        for buffer in buffers:
+            cursor.copy_expert(sql, io.BytesIO(buffer))
+            conn.commit()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="benchmarks.events")
+    parser.add_argument("--batches", type=int, default=int(os.environ.get("BENCH_EVENT_BATCHES", "60")))
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=4)
+    args, _ = parser.parse_known_args(argv)
+
+    url = _bench_database_url()
+    env = _server_env(url)
+    print(f"database: {_dsn(url)['dbname']} (private to this benchmark)", flush=True)
+    _database_ensure(url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run([sys.executable, "-m", "benchmarks.events", "--seed"], cwd=ROOT, env=env,
+                            check=True, capture_output=True, text=True)
+    info = json.loads(seeded.stdout.strip().splitlines()[-1])
+    token, waybill_ids = info["token"], info["waybills"]
+    numbers = sorted(waybill_ids)
+
+    run = uuid.uuid4().hex[:8]
+    batches = _batches(run, args.warmup + args.batches, args.batch_size, numbers)
+    bodies = [json.dumps({"events": b}, ensure_ascii=False).encode() for b in batches]
+    print(f"payload: {args.batches} batches x {args.batch_size} events, {len(bodies[-1]) / 1024:.0f} KiB per batch; "
+          f"gunicorn {args.workers} sync workers, {args.concurrency} client threads", flush=True)
+
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "gunicorn", "yinzunda.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+         "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        _wait_for(port, server)
+        _api_run(port, token, bodies[: args.warmup], args.concurrency)
+        elapsed, accepted = _api_run(port, token, bodies[args.warmup:], args.concurrency)
+        replay_elapsed, replay_accepted = _api_run(port, token, bodies[args.warmup: args.warmup + 10], args.concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    expected = args.batches * args.batch_size
+    if accepted != expected or replay_accepted != 0:
+        sys.exit(f"API stored {accepted} of {expected} events (replay stored {replay_accepted}): benchmark invalid")
+    api_rate = accepted / elapsed
+
+    import psycopg2
+
+    with psycopg2.connect(**_dsn(url)) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT id FROM carriers_carrier WHERE code = %s", [CARRIER_CODE])
+        carrier_id = cursor.fetchone()[0]
+    copy_elapsed = _copy_run(url, carrier_id, waybill_ids, batches[args.warmup:])
+    copy_rate = expected / copy_elapsed
+
+    print(f"API   : {accepted} events in {elapsed:.2f} s = {api_rate:,.0f} events/s "
+          f"({elapsed / args.batches * 1000:.0f} ms per 1000-event batch, wall clock, {args.concurrency} in flight)")
+    print(f"replay: 10 already-stored batches in {replay_elapsed:.2f} s = {10 * args.batch_size / replay_elapsed:,.0f} events/s (all duplicates)")
+    print(f"COPY  : {expected} rows in {copy_elapsed:.2f} s = {copy_rate:,.0f} rows/s (one connection, COPY + commit per 1000)")
+    print(f"ratio : API / COPY = {api_rate / copy_rate:.2f}  (goal >= 0.30; goal API >= 10,000 events/s)", flush=True)
+
+
+if __name__ == "__main__":
+    if "--seed" in sys.argv:
+        seed()
+    else:
+        main(sys.argv[1:])
