@@ -1,0 +1,64 @@
+"""One error shape everywhere (DRF's own errors included), unknown paths, per-token throttling."""
+from __future__ import annotations
+
+import pytest
+
+from carriers.services import carrier_token_create
+
+from .conftest import CarrierClient, event
+
+pytestmark = pytest.mark.django_db
+
+
+def _assert_error_shape(response, status: int) -> dict:
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert isinstance(body["error"]["fields"], dict)
+    return body["error"]
+
+
+def test_unknown_api_path_is_a_json_404(client_a):
+    error = _assert_error_shape(client_a.get("/api/v1/carrier/nothing-here"), 404)
+    assert error["code"] == "not_found"
+
+
+def test_wrong_method_is_in_the_error_shape(client_a):
+    error = _assert_error_shape(client_a.get("/api/v1/carrier/events"), 405)
+    assert error["code"] == "method_not_allowed"
+
+
+def test_non_json_body_is_415_in_the_error_shape(client_a):
+    response = client_a.generic("POST", "/api/v1/carrier/events", "events=1", content_type="application/x-www-form-urlencoded")
+    assert _assert_error_shape(response, 415)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("body", ['{"events": [', "[1,2", "NaN", '{"events": [{"a": Infinity}]}', "\x00"])
+def test_malformed_json_everywhere_is_400(client_a, claim_a, body):
+    for path in ("/api/v1/carrier/events", f"/api/v1/carrier/claims/{claim_a.pk}/dispute"):
+        response = client_a.generic("POST", path, body, content_type="application/json")
+        assert _assert_error_shape(response, 400)["code"] == "malformed_request"
+
+
+def test_too_many_requests_per_token_is_429_with_retry_after(settings, carrier_a, waybill_a):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"carrier": "3/min"}}
+    client = CarrierClient(carrier_a, carrier_token_create(carrier=carrier_a)[1])
+    other = CarrierClient(carrier_a, carrier_token_create(carrier=carrier_a)[1])
+    for _ in range(3):
+        assert client.get("/api/v1/carrier/claims").status_code == 200
+
+    response = client.push([event(waybill_a)])
+
+    error = _assert_error_shape(response, 429)
+    assert error["code"] == "throttled"
+    assert int(response["Retry-After"]) >= 1
+    assert other.get("/api/v1/carrier/claims").status_code == 200  # the limit is per token
+
+
+def test_schema_and_docs_are_public(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/carrier/events" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
