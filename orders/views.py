@@ -68,7 +68,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         days = 7
     now = timezone.now()
     since = now - timedelta(days=days)
-    stats = selectors.carrier_stats(merchant=merchant, since=since)
+    stats = selectors.carrier_stats_cached(merchant=merchant, days=days, now=now)
     daily = selectors.compensation_by_day(merchant=merchant, days=30, now=now)
     context = {
         "days": days,

@@ -42,7 +42,7 @@ def carriers(zto):
 def test_pages_query_count_does_not_grow_with_data(merchant_client, shop, carriers, n, django_assert_max_num_queries):
     orders = _build(shop, carriers, n)
     pages = [
-        (reverse("dashboard:overview"), 16),
+        (reverse("dashboard:overview"), 19),
         (reverse("dashboard:orders"), 10),
         (reverse("dashboard:orders") + f"?carrier={carriers[0].pk}&yinzunda=yes", 10),
         (reverse("dashboard:orders") + f"?q={orders[0].order_number}", 12),
