@@ -37,7 +37,7 @@ def bar_chart_daily(
                     _n(x + j * bar), _n(top + plot_h - h), _n(bar), _n(h), css, day.isoformat(), series_labels[j], _fmt(value),
                 )
             )
-        if i % 7 == 0 or i == len(days) - 1:
+        if i % 7 == 0 or (i == len(days) - 1 and i % 7 >= 3):
             parts.append(format_html('<text x="{}" y="{}" font-size="10" fill="#656d76">{}</text>', _n(x), height - 8, f"{day:%m-%d}"))
     axis = format_html(
         '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#d0d7de"/>'
@@ -75,7 +75,7 @@ def hbar_chart(*, rows: Sequence[tuple[str, Decimal | None]], title: str, suffix
         ((y1, label, x, y, _n(w), _n(tx), y1, shown) for label, y1, x, y, w, tx, shown in items),
     )
     return format_html(
-        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" style="max-width:100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}</svg>",
-        title, width, height, title, body,
+        title, width, height, width, title, body,
     )

@@ -140,7 +140,10 @@ def purchase_create(request: HttpRequest) -> HttpResponse:
         "over_quota": quota.used_today > quota.allowed_per_day,
         "nav": "orders",
     }
-    return render(request, template, context)
+    response = render(request, template, context)
+    if bought:
+        response["HX-Trigger"] = "purchases-changed"  # the order table reloads to show the new badges
+    return response
 
 
 @require_POST

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import warnings
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +29,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout
+    if not fonts.strip():
+        warnings.warn("no CJK font installed: screenshots will show boxes for Chinese (apt-get install fonts-wqy-microhei)", stacklevel=1)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -98,6 +103,8 @@ def test_merchant_logs_in_filters_orders_and_buys_the_tier_for_ten(page, live_se
     assert "已购买 10 单" in result.inner_text()
     assert result.locator("tr.bought").count() == 10
     assert "¥8.00" in result.inner_text()
+    # the table reloads itself (htmx event) and shows the badge on every bought order
+    page.wait_for_function("document.querySelectorAll('#order-table tbody .badge.ok').length === 10")
     _shot(page, "bought-ten")
 
 
