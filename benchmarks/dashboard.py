@@ -318,6 +318,7 @@ def child(argv: list[str]) -> None:
         ("orders, first page", "/dashboard/orders/"),
         ("orders, second page (cursor)", f"/dashboard/orders/?cursor={deep}" if deep else "/dashboard/orders/"),
         ("orders, carrier + Yinzunda filter", f"/dashboard/orders/?carrier={carrier_id}&yinzunda=yes"),
+        ("orders, eligible for the tier", "/dashboard/orders/?yinzunda=eligible"),
         ("orders, date range last month", "/dashboard/orders/?date_from=" + str((order.created_at - timedelta(days=30)).date())
          + "&date_to=" + str(order.created_at.date())),
         ("orders, search by waybill number", f"/dashboard/orders/?q={order.waybill.number}"),

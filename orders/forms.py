@@ -23,7 +23,7 @@ class DateRangeMixin:
 
 
 class OrderFilterForm(DateRangeMixin, forms.Form):
-    YINZUNDA_CHOICES = [("", _("全部")), ("yes", _("已购音尊达")), ("no", _("未购音尊达"))]
+    YINZUNDA_CHOICES = [("", _("全部")), ("yes", _("已购音尊达")), ("no", _("未购音尊达")), ("eligible", _("可购买音尊达"))]
 
     q = forms.CharField(label=_("订单号/面单号"), required=False, max_length=32)
     date_from = forms.DateField(label=_("下单日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -29,6 +29,9 @@ from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
 from .services import money
 
 PAGE_SIZE = 50
+NOT_BUYABLE_STATUSES = [
+    Waybill.Status.DELIVERED, Waybill.Status.RETURNED, Waybill.Status.RETURN_SCHEDULED, Waybill.Status.RETURN_PICKED_UP,
+]
 SEARCH_LIMIT = 200
 ZERO = Decimal("0.00")
 
@@ -152,6 +155,12 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
         qs = qs.filter(has_yinzunda=True)
     elif filters.get("yinzunda") == "no":
         qs = qs.filter(has_yinzunda=False)
+    elif filters.get("yinzunda") == "eligible":
+        # The same rule as purchase_refusal_reason, as a filter: what can be bought right now.
+        qs = qs.filter(
+            has_yinzunda=False, waybill__is_platform_issued=True, waybill__carrier__is_partner=True,
+            waybill__delivered_at__isnull=True,
+        ).exclude(waybill__status__in=NOT_BUYABLE_STATUSES)
     q = (filters.get("q") or "").strip()
     if q:
         # Two bounded index lookups (order number prefix, waybill number prefix) instead of an

@@ -115,6 +115,21 @@ def test_order_filters_by_carrier_yinzunda_and_date(merchant_client, shop, zto):
     assert old.order_number not in page and bought.order_number in page
 
 
+def test_eligible_filter_lists_exactly_the_orders_the_purchase_rule_accepts(merchant_client, shop, zto):
+    ok = shipped_order(merchant=shop, carrier=zto)
+    not_partner = shipped_order(merchant=shop, carrier=CarrierFactory(is_partner=False))
+    foreign_waybill = shipped_order(merchant=shop, carrier=zto, is_platform_issued=False)
+    delivered = shipped_order(merchant=shop, carrier=zto)
+    deliver(delivered)
+    bought = shipped_order(merchant=shop, carrier=zto)
+    buy(bought)
+    unshipped = OrderFactory(merchant=shop)
+    page = merchant_client.get(reverse("dashboard:orders"), {"yinzunda": "eligible"}).content.decode()
+    assert ok.order_number in page
+    for order in (not_partner, foreign_waybill, delivered, bought, unshipped):
+        assert order.order_number not in page
+
+
 def test_order_filter_by_status_and_unshipped(merchant_client, shop, zto):
     delivered = shipped_order(merchant=shop, carrier=zto)
     deliver(delivered)
