@@ -1,4 +1,4 @@
-"""Celery tasks for carriers: webhook delivery with retries, and the sweep of pending ones."""
+"""Celery tasks for carriers: webhook delivery with retries and backoff, sweeps, idempotency purge."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,12 +14,17 @@ MAX_ATTEMPTS = 8
 
 
 def backoff_seconds(attempt: int) -> int:
+    """30 s, 1 min, 2 min, 4 min ... capped at 6 h: about 64 minutes over the 8 attempts."""
     return min(30 * 2 ** (attempt - 1), 6 * 3600)
 
 
 @shared_task(acks_late=True)
 def webhook_deliver(delivery_id: int) -> str:
-    """One attempt; on failure the next one is scheduled with exponential backoff."""
+    """One attempt, if due; a failure schedules the next one with exponential backoff.
+
+    The retry is both a Celery countdown and `next_attempt_at` (which the minute sweep reads),
+    so a lost broker message only delays it; whichever comes second finds it not due and stops.
+    """
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -27,12 +32,18 @@ def webhook_deliver(delivery_id: int) -> str:
             .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
             .first()
         )
+        now = timezone.now()
         if delivery is None:
             return "skipped"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return "not_due"
         carrier = delivery.carrier
-        result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=delivery.payload)
+        if not carrier.webhook_url:
+            result = webhooks.PostResult(None, "carrier has no webhook URL", 0)
+        else:
+            result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=delivery.payload)
         WebhookAttempt.objects.create(
-            delivery=delivery, url=carrier.webhook_url, status_code=result.status_code,
+            delivery=delivery, url=carrier.webhook_url[:500], status_code=result.status_code,
             error=result.error, duration_ms=result.duration_ms,
         )
         delivery.attempt_count += 1
@@ -45,7 +56,9 @@ def webhook_deliver(delivery_id: int) -> str:
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
         else:
-            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempt_count))
+            delay = backoff_seconds(delivery.attempt_count)
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            transaction.on_commit(lambda: webhook_deliver.apply_async((delivery.pk,), countdown=delay), robust=True)
         delivery.save(update_fields=["attempt_count", "status", "delivered_at", "next_attempt_at"])
         return delivery.status
 
@@ -61,3 +74,11 @@ def webhooks_sweep_pending() -> int:
     for pk in due:
         webhook_deliver.delay(pk)
     return len(due)
+
+
+@shared_task
+def idempotency_records_purge() -> int:
+    """Beat: forget Idempotency-Key answers older than the 24 h replay window."""
+    from .api.idempotency import idempotency_records_purge as purge
+
+    return purge()

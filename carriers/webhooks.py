@@ -52,7 +52,10 @@ def post_signed(*, url: str, secret: str, payload: dict) -> PostResult:
     }
     started = time.monotonic()
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=settings.YINZUNDA_WEBHOOK_TIMEOUT_SECONDS)
+        response = requests.post(
+            url, data=body, headers=headers, timeout=settings.YINZUNDA_WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,  # a redirect is a misconfigured endpoint, not a delivery
+        )
     except requests.RequestException as exc:
         return PostResult(None, f"{type(exc).__name__}: {exc}"[:1000], int((time.monotonic() - started) * 1000))
     return PostResult(response.status_code, "" if response.ok else response.text[:1000], int((time.monotonic() - started) * 1000))

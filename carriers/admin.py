@@ -1,0 +1,142 @@
+"""Operator admin for carriers: tokens (issue, rotate, revoke), tariffs, webhook deliveries, idempotency."""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import (
+    Carrier,
+    CarrierToken,
+    IdempotencyRecord,
+    Tariff,
+    TariffPayout,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from .services import (
+    carrier_token_create,
+    carrier_token_revoke,
+    carrier_token_rotate,
+    webhook_replay,
+)
+
+
+def _show_token_once(request, carrier: Carrier, raw: str) -> None:
+    messages.warning(
+        request,
+        _("%(carrier)s 的新令牌（只显示这一次，请立即复制）：%(token)s") % {"carrier": carrier.name, "token": raw},
+    )
+
+
+class CarrierTokenInline(admin.TabularInline):
+    model = CarrierToken
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a token is issued by the action, which shows its raw value once
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "is_partner", "waybill_prefix", "webhook_url", "response_deadline_hours"]
+    list_filter = ["is_partner"]
+    search_fields = ["code", "name", "name_en"]
+    inlines = [CarrierTokenInline]
+    actions = ["issue_token"]
+
+    @admin.action(description=gettext_lazy("生成新的 API 令牌"))
+    def issue_token(self, request, queryset) -> None:
+        for carrier in queryset:
+            _token, raw = carrier_token_create(carrier=carrier, name=_("后台生成"))
+            _show_token_once(request, carrier, raw)
+
+
+@admin.register(CarrierToken)
+class CarrierTokenAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["carrier", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["carrier"]
+    fields = ["carrier", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["carrier", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["rotate", "revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("轮换令牌（吊销并生成新令牌）"))
+    def rotate(self, request, queryset) -> None:
+        for token in queryset.select_related("carrier").filter(revoked_at__isnull=True):
+            _new, raw = carrier_token_rotate(token=token)
+            _show_token_once(request, token.carrier, raw)
+
+    @admin.action(description=gettext_lazy("吊销令牌"))
+    def revoke(self, request, queryset) -> None:
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            carrier_token_revoke(token=token)
+            count += 1
+        messages.success(request, _("已吊销 %(n)d 个令牌。") % {"n": count})
+
+
+class TariffPayoutInline(admin.TabularInline):
+    model = TariffPayout
+    extra = 0
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "version", "effective_from", "fee_per_order"]
+    list_filter = ["carrier"]
+    list_select_related = ["carrier"]
+    inlines = [TariffPayoutInline]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ["attempted_at", "url", "status_code", "duration_ms", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "event_type", "carrier", "status", "attempt_count", "next_attempt_at", "created_at", "delivered_at"]
+    list_filter = ["status", "event_type", "carrier"]
+    list_select_related = ["carrier"]
+    search_fields = ["event_id"]
+    readonly_fields = ["carrier", "event_id", "event_type", "payload", "status", "attempt_count",
+                       "next_attempt_at", "created_at", "delivered_at"]
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("重新发送（相同 event_id）"))
+    def replay(self, request, queryset) -> None:
+        count = 0
+        for delivery in queryset:
+            webhook_replay(delivery=delivery)
+            count += 1
+        messages.success(request, _("已安排重新发送 %(n)d 条回调。") % {"n": count})
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "key", "method", "path", "response_status", "created_at"]
+    list_filter = ["carrier", "response_status"]
+    list_select_related = ["carrier"]
+    search_fields = ["key", "path"]
+    readonly_fields = ["carrier", "key", "method", "path", "request_hash", "response_status", "response_body", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
