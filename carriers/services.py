@@ -53,3 +53,21 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
 
     transaction.on_commit(_send)
     return delivery
+
+
+@transaction.atomic
+def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again (same event_id, fresh retry budget), e.g. after the carrier fixed its endpoint."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.attempt_count = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "attempt_count", "next_attempt_at"])
+
+    def _send() -> None:
+        from .tasks import webhook_deliver
+
+        webhook_deliver.delay(delivery.pk)
+
+    transaction.on_commit(_send)
+    return delivery

@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carriers.tasks.webhooks_sweep_pending",
         "schedule": timedelta(minutes=1),
     },
+    "carriers-purge-idempotency-records": {
+        "task": "carriers.tasks.idempotency_records_purge",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 REST_FRAMEWORK = {
