@@ -10,6 +10,7 @@ the development database and works whatever Django settings the runner process l
 Data is loaded with COPY in chunks; on 2 cores a million orders take a few minutes, and a
 database already holding them is reused.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,11 @@ def _ensure_database(url: str) -> None:
 
     parsed = urlparse(url)
     conn = psycopg2.connect(
-        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password or None, dbname="postgres",
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname="postgres",
     )
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -67,7 +71,8 @@ def main(argv: list[str]) -> None:
         "LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)  # local-memory cache and eager tasks: the bench measures the pages
-    subprocess.run([sys.executable, "-m", "benchmarks.dashboard", "--child", *argv], env=env, check=True)  # noqa: S603 - our own module
+    command = [sys.executable, "-m", "benchmarks.dashboard", "--child", *argv]
+    subprocess.run(command, env=env, check=True)  # noqa: S603 - our own module
 
 
 # --- child: build -------------------------------------------------------------------------------
@@ -115,16 +120,29 @@ def _build(n_orders: int) -> None:
     now = timezone.now()
     started = time.perf_counter()
     carriers = []
-    for code, name, prefix, partner in [("BZTO", "中通快递", "BZ", True), ("BYTO", "圆通速递", "BY", True),
-                                        ("BYUNDA", "韵达快递", "BD", True), ("BJT", "极兔速递", "BJ", False)]:
-        carrier, _ = Carrier.objects.get_or_create(code=code, defaults={"name": name, "waybill_prefix": prefix, "is_partner": partner})
+    for code, name, prefix, partner in [
+        ("BZTO", "中通快递", "BZ", True),
+        ("BYTO", "圆通速递", "BY", True),
+        ("BYUNDA", "韵达快递", "BD", True),
+        ("BJT", "极兔速递", "BJ", False),
+    ]:
+        carrier, _ = Carrier.objects.get_or_create(
+            code=code, defaults={"name": name, "waybill_prefix": prefix, "is_partner": partner}
+        )
         tariff, created = Tariff.objects.get_or_create(
-            carrier=carrier, version=1,
-            defaults={"effective_from": now - timedelta(days=800), "fee_per_order": Decimal("0.80")},
+            carrier=carrier,
+            version=1,
+            defaults={
+                "effective_from": now - timedelta(days=800),
+                "fee_per_order": Decimal("0.80"),
+            },
         )
         if created:
             TariffPayout.objects.bulk_create(
-                [TariffPayout(tariff=tariff, complaint_type=t, amount=Decimal("5.00")) for t in ComplaintType.values]
+                [
+                    TariffPayout(tariff=tariff, complaint_type=t, amount=Decimal("5.00"))
+                    for t in ComplaintType.values
+                ]
             )
         carriers.append((carrier, tariff))
     merchant, _ = Merchant.objects.get_or_create(code=BENCH_MERCHANT, defaults={"name": "压测店铺"})
@@ -151,12 +169,33 @@ def _build(n_orders: int) -> None:
 
         def orders():
             for i in range(n_orders):
-                yield (order_base + i, merchant.pk, f"BD{order_base + i:012d}", "张三", f"139{i % 100_000_000:08d}",
-                       "浙江省杭州市西湖区文三路 100 号", "99.00", created_at(i).isoformat())
+                yield (
+                    order_base + i,
+                    merchant.pk,
+                    f"BD{order_base + i:012d}",
+                    "张三",
+                    f"139{i % 100_000_000:08d}",
+                    "浙江省杭州市西湖区文三路 100 号",
+                    "99.00",
+                    created_at(i).isoformat(),
+                )
 
         with transaction.atomic():
-            n = _copy(cur, "orders_order", ["id", "merchant_id", "order_number", "recipient_name", "recipient_phone",
-                                            "recipient_address", "amount", "created_at"], orders())
+            n = _copy(
+                cur,
+                "orders_order",
+                [
+                    "id",
+                    "merchant_id",
+                    "order_number",
+                    "recipient_name",
+                    "recipient_phone",
+                    "recipient_address",
+                    "amount",
+                    "created_at",
+                ],
+                orders(),
+            )
             print(f"  orders: {n} in {time.perf_counter() - started:.0f}s", flush=True)
 
             def waybills():
@@ -170,32 +209,101 @@ def _build(n_orders: int) -> None:
                         method = methods[i % len(methods)]
                         status, delivered = "delivered", (at + timedelta(days=3)).isoformat()
                     else:
-                        method, status, delivered = "", ["created", "picked_up", "in_transit", "out_for_delivery"][i % 4], None
-                    services = '["SVC-WBHOMEDELIVERY"]' if i % 33 == 0 and carrier.is_partner else "[]"
-                    yield (waybill_base + i, format_waybill_number(carrier.waybill_prefix, waybill_base + i), carrier.pk,
-                           order_base + i, "t", services, status, delivered, method, delivered, at.isoformat())
+                        method, status, delivered = (
+                            "",
+                            ["created", "picked_up", "in_transit", "out_for_delivery"][i % 4],
+                            None,
+                        )
+                    services = (
+                        '["SVC-WBHOMEDELIVERY"]' if i % 33 == 0 and carrier.is_partner else "[]"
+                    )
+                    yield (
+                        waybill_base + i,
+                        format_waybill_number(carrier.waybill_prefix, waybill_base + i),
+                        carrier.pk,
+                        order_base + i,
+                        "t",
+                        services,
+                        status,
+                        delivered,
+                        method,
+                        delivered,
+                        at.isoformat(),
+                    )
 
-            n = _copy(cur, "waybills_waybill", ["id", "number", "carrier_id", "order_id", "is_platform_issued",
-                                                "service_codes", "status", "status_at", "delivery_method",
-                                                "delivered_at", "created_at"], waybills())
+            n = _copy(
+                cur,
+                "waybills_waybill",
+                [
+                    "id",
+                    "number",
+                    "carrier_id",
+                    "order_id",
+                    "is_platform_issued",
+                    "service_codes",
+                    "status",
+                    "status_at",
+                    "delivery_method",
+                    "delivered_at",
+                    "created_at",
+                ],
+                waybills(),
+            )
             print(f"  waybills: {n} in {time.perf_counter() - started:.0f}s", flush=True)
 
-            purchased = [i for i in range(0, n_orders, 33) if i % 50 != 49 and carriers[i % len(carriers)][0].is_partner]
+            purchased = [
+                i
+                for i in range(0, n_orders, 33)
+                if i % 50 != 49 and carriers[i % len(carriers)][0].is_partner
+            ]
 
             def purchases():
                 for k, i in enumerate(purchased):
                     _, tariff = carriers[i % len(carriers)]
-                    yield (purchase_base + k, order_base + i, merchant.pk, tariff.pk, "0.80", "active",
-                           created_at(i).isoformat(), None)
+                    yield (
+                        purchase_base + k,
+                        order_base + i,
+                        merchant.pk,
+                        tariff.pk,
+                        "0.80",
+                        "active",
+                        created_at(i).isoformat(),
+                        None,
+                    )
 
-            n = _copy(cur, "orders_yinzundapurchase", ["id", "order_id", "merchant_id", "tariff_id", "fee", "status",
-                                                       "purchased_at", "cancelled_at"], purchases())
+            n = _copy(
+                cur,
+                "orders_yinzundapurchase",
+                [
+                    "id",
+                    "order_id",
+                    "merchant_id",
+                    "tariff_id",
+                    "fee",
+                    "status",
+                    "purchased_at",
+                    "cancelled_at",
+                ],
+                purchases(),
+            )
 
             def fees():
                 for k, i in enumerate(purchased):
-                    yield (merchant.pk, "fee", "-0.80", purchase_base + k, "音尊达服务费", created_at(i).isoformat())
+                    yield (
+                        merchant.pk,
+                        "fee",
+                        "-0.80",
+                        purchase_base + k,
+                        "音尊达服务费",
+                        created_at(i).isoformat(),
+                    )
 
-            _copy(cur, "orders_ledgerentry", ["merchant_id", "kind", "amount", "purchase_id", "memo", "created_at"], fees())
+            _copy(
+                cur,
+                "orders_ledgerentry",
+                ["merchant_id", "kind", "amount", "purchase_id", "memo", "created_at"],
+                fees(),
+            )
             print(f"  purchases + fees: {n} in {time.perf_counter() - started:.0f}s", flush=True)
 
             # Complaints on 1 in 5 Yinzunda orders older than 4 days; each opens a claim.
@@ -204,11 +312,36 @@ def _build(n_orders: int) -> None:
             def complaints():
                 for k, i in enumerate(complained):
                     at = created_at(i) + timedelta(days=4)
-                    yield (complaint_base + k, f"BT{complaint_base + k:010d}", order_base + i, waybill_base + i,
-                           "not_to_door", "", "claim_opened", "", at.isoformat(), at.isoformat())
+                    yield (
+                        complaint_base + k,
+                        f"BT{complaint_base + k:010d}",
+                        order_base + i,
+                        waybill_base + i,
+                        "not_to_door",
+                        "",
+                        "claim_opened",
+                        "",
+                        at.isoformat(),
+                        at.isoformat(),
+                    )
 
-            _copy(cur, "claims_complaint", ["id", "reference", "order_id", "waybill_id", "complaint_type", "description",
-                                            "status", "decision_reason", "created_at", "routed_at"], complaints())
+            _copy(
+                cur,
+                "claims_complaint",
+                [
+                    "id",
+                    "reference",
+                    "order_id",
+                    "waybill_id",
+                    "complaint_type",
+                    "description",
+                    "status",
+                    "decision_reason",
+                    "created_at",
+                    "routed_at",
+                ],
+                complaints(),
+            )
 
         # Settlements: one per carrier per 30 days, made with the ORM (a few dozen rows).
         settlements: dict[tuple[int, int], Settlement] = {}
@@ -228,33 +361,117 @@ def _build(n_orders: int) -> None:
                 if key not in settlements:
                     end = now - timedelta(days=30 * bucket) + timedelta(seconds=1)
                     settlements[key] = Settlement(
-                        carrier=carrier, reference=f"STB{carrier.code}{bucket:04d}", period_start=end - timedelta(days=30),
-                        period_end=end, claim_count=0, total_amount=Decimal("0"), status="paid", paid_at=end,
+                        carrier=carrier,
+                        reference=f"STB{carrier.code}{bucket:04d}",
+                        period_start=end - timedelta(days=30),
+                        period_end=end,
+                        claim_count=0,
+                        total_amount=Decimal("0"),
+                        status="paid",
+                        paid_at=end,
                         payment_reference=f"PAYB{bucket}",
                     )
                 settlements[key].claim_count += 1
                 settlements[key].total_amount += Decimal("5.00")
                 settlement_id = key
-            claim_rows.append((claim_base + k, complaint_base + k, "complaint", waybill_base + i, carrier.pk, merchant.pk,
-                               order_base + i, "not_to_door", tariff.pk, "5.00", status, opened + timedelta(hours=48),
-                               opened, resolved or opened, resolved, settlement_id))
+            claim_rows.append(
+                (
+                    claim_base + k,
+                    complaint_base + k,
+                    "complaint",
+                    waybill_base + i,
+                    carrier.pk,
+                    merchant.pk,
+                    order_base + i,
+                    "not_to_door",
+                    tariff.pk,
+                    "5.00",
+                    status,
+                    opened + timedelta(hours=48),
+                    opened,
+                    resolved or opened,
+                    resolved,
+                    settlement_id,
+                )
+            )
         with transaction.atomic():
             Settlement.objects.bulk_create(settlements.values())
             ids = {key: s.pk for key, s in settlements.items()}
-            _copy(cur, "claims_claim", ["id", "complaint_id", "trigger", "waybill_id", "carrier_id", "merchant_id", "order_id",
-                                        "complaint_type", "tariff_id", "amount", "status", "deadline_at", "opened_at",
-                                        "updated_at", "resolved_at", "settlement_id"],
-                  ((*row[:-1], ids.get(row[-1])) for row in claim_rows))
+            _copy(
+                cur,
+                "claims_claim",
+                [
+                    "id",
+                    "complaint_id",
+                    "trigger",
+                    "waybill_id",
+                    "carrier_id",
+                    "merchant_id",
+                    "order_id",
+                    "complaint_type",
+                    "tariff_id",
+                    "amount",
+                    "status",
+                    "deadline_at",
+                    "opened_at",
+                    "updated_at",
+                    "resolved_at",
+                    "settlement_id",
+                ],
+                ((*row[:-1], ids.get(row[-1])) for row in claim_rows),
+            )
             for row in claim_rows:
                 if row[10] == "settled":
-                    comp_rows.append((merchant.pk, "compensation", "5.00", row[0], ids[row[-1]], "索赔赔付", row[14]))
-            _copy(cur, "orders_ledgerentry", ["merchant_id", "kind", "amount", "claim_id", "settlement_id", "memo", "created_at"], comp_rows)
-            _copy(cur, "claims_notification", ["merchant_id", "claim_id", "title", "body", "created_at"],
-                  ((merchant.pk, row[0], f"索赔 #{row[0]} 状态更新", "", row[12]) for row in claim_rows[-300:]))
-        for table in ("orders_order", "waybills_waybill", "orders_yinzundapurchase", "claims_complaint", "claims_claim",
-                      "orders_ledgerentry", "claims_notification", "claims_settlement"):
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608 - fixed table names
-        print(f"  claims: {len(claim_rows)}, settled: {len(comp_rows)}; built in {time.perf_counter() - started:.0f}s", flush=True)
+                    comp_rows.append(
+                        (
+                            merchant.pk,
+                            "compensation",
+                            "5.00",
+                            row[0],
+                            ids[row[-1]],
+                            "索赔赔付",
+                            row[14],
+                        )
+                    )
+            _copy(
+                cur,
+                "orders_ledgerentry",
+                [
+                    "merchant_id",
+                    "kind",
+                    "amount",
+                    "claim_id",
+                    "settlement_id",
+                    "memo",
+                    "created_at",
+                ],
+                comp_rows,
+            )
+            _copy(
+                cur,
+                "claims_notification",
+                ["merchant_id", "claim_id", "title", "body", "created_at"],
+                (
+                    (merchant.pk, row[0], f"索赔 #{row[0]} 状态更新", "", row[12])
+                    for row in claim_rows[-300:]
+                ),
+            )
+        for table in (
+            "orders_order",
+            "waybills_waybill",
+            "orders_yinzundapurchase",
+            "claims_complaint",
+            "claims_claim",
+            "orders_ledgerentry",
+            "claims_notification",
+            "claims_settlement",
+        ):
+            sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608 - fixed names
+            cur.execute(sql)
+        print(
+            f"  claims: {len(claim_rows)}, settled: {len(comp_rows)}; built in {time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
         cur.execute("ANALYZE")
 
 
@@ -308,7 +525,9 @@ def child(argv: list[str]) -> None:
     client.force_login(get_user_model().objects.get(username=BENCH_USER))
     order = Order.objects.filter(merchant=merchant).order_by("-created_at", "-id")[5000]
     carrier_id = order.waybill.carrier_id
-    found = re.search(r'cursor=([A-Za-z0-9_-]+)" rel="next"', client.get("/dashboard/orders/").content.decode())
+    found = re.search(
+        r'cursor=([A-Za-z0-9_-]+)" rel="next"', client.get("/dashboard/orders/").content.decode()
+    )
     deep = found.group(1) if found else None
     pages = [
         ("overview (7 days), cold stats cache", "/dashboard/", True),
@@ -316,22 +535,38 @@ def child(argv: list[str]) -> None:
         ("overview (30 days), cold stats cache", "/dashboard/?days=30", True),
         ("overview (30 days), warm", "/dashboard/?days=30"),
         ("orders, first page", "/dashboard/orders/"),
-        ("orders, second page (cursor)", f"/dashboard/orders/?cursor={deep}" if deep else "/dashboard/orders/"),
-        ("orders, carrier + Yinzunda filter", f"/dashboard/orders/?carrier={carrier_id}&yinzunda=yes"),
+        (
+            "orders, second page (cursor)",
+            f"/dashboard/orders/?cursor={deep}" if deep else "/dashboard/orders/",
+        ),
+        (
+            "orders, carrier + Yinzunda filter",
+            f"/dashboard/orders/?carrier={carrier_id}&yinzunda=yes",
+        ),
         ("orders, eligible for the tier", "/dashboard/orders/?yinzunda=eligible"),
-        ("orders, date range last month", "/dashboard/orders/?date_from=" + str((order.created_at - timedelta(days=30)).date())
-         + "&date_to=" + str(order.created_at.date())),
+        (
+            "orders, date range last month",
+            "/dashboard/orders/?date_from="
+            + str((order.created_at - timedelta(days=30)).date())
+            + "&date_to="
+            + str(order.created_at.date()),
+        ),
         ("orders, search by waybill number", f"/dashboard/orders/?q={order.waybill.number}"),
         ("claims", "/dashboard/claims/"),
         ("ledger", "/dashboard/ledger/"),
     ]
-    print(f"\n{Order.objects.filter(merchant=merchant).count():,} orders of one merchant; {pg_version}; "
-          f"{n_requests} requests per page through Django's test Client (DEBUG off)\n")
+    print(
+        f"\n{Order.objects.filter(merchant=merchant).count():,} orders of one merchant; {pg_version}; "
+        f"{n_requests} requests per page through Django's test Client (DEBUG off)\n"
+    )
     print(f"| page | median ms | p95 ms | goal {GOAL_MS:.0f} ms |")
     print("|---|---:|---:|---|")
     for label, url, *cold in pages:
         median, p95, _ = _time(client, url, n_requests, cold=bool(cold))
-        print(f"| {label} | {median:.0f} | {p95:.0f} | {'ok' if p95 < GOAL_MS else 'OVER'} |", flush=True)
+        print(
+            f"| {label} | {median:.0f} | {p95:.0f} | {'ok' if p95 < GOAL_MS else 'OVER'} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Admin of merchants, their logins, orders, purchases; the ledger is read-only (append-only)."""
+
 from django.contrib import admin
 
 from .models import LedgerEntry, Merchant, MerchantMember, Order, YinzundaPurchase
@@ -52,7 +53,16 @@ class YinzundaPurchaseAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "merchant", "kind", "amount", "purchase", "claim", "settlement", "memo"]
+    list_display = [
+        "created_at",
+        "merchant",
+        "kind",
+        "amount",
+        "purchase",
+        "claim",
+        "settlement",
+        "memo",
+    ]
     list_filter = ["kind"]
     list_select_related = ["merchant", "purchase__order", "claim", "settlement"]
     search_fields = ["memo", "merchant__code"]

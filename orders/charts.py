@@ -1,4 +1,5 @@
 """Server-side SVG charts for the dashboard: no JavaScript, no CDN, printable."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,30 +35,61 @@ def bar_chart_daily(
             parts.append(
                 format_html(
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>',
-                    _n(x + j * bar), _n(top + plot_h - h), _n(bar), _n(h), css, day.isoformat(), series_labels[j], _fmt(value),
+                    _n(x + j * bar),
+                    _n(top + plot_h - h),
+                    _n(bar),
+                    _n(h),
+                    css,
+                    day.isoformat(),
+                    series_labels[j],
+                    _fmt(value),
                 )
             )
         if i % 7 == 0 or (i == len(days) - 1 and i % 7 >= 3):
-            parts.append(format_html('<text x="{}" y="{}" font-size="10" fill="#656d76">{}</text>', _n(x), height - 8, f"{day:%m-%d}"))
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="10" fill="#656d76">{}</text>',
+                    _n(x),
+                    height - 8,
+                    f"{day:%m-%d}",
+                )
+            )
     axis = format_html(
         '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#d0d7de"/>'
         '<text x="4" y="{t}" font-size="10" fill="#656d76">{peak}</text>'
         '<text x="4" y="{b}" font-size="10" fill="#656d76">¥0</text>',
-        l=left, r=width - 8, b=top + plot_h, t=top + 8, peak=_fmt(peak),
+        l=left,
+        r=width - 8,
+        b=top + plot_h,
+        t=top + 8,
+        peak=_fmt(peak),
     )
     legend = format_html(
         '<rect x="{x1}" y="2" width="10" height="10" fill="#c8102e"/><text x="{x1t}" y="11" font-size="11">{a}</text>'
         '<rect x="{x2}" y="2" width="10" height="10" fill="#8c959f"/><text x="{x2t}" y="11" font-size="11">{b}</text>',
-        x1=left, x1t=left + 14, a=series_labels[0], x2=left + 140, x2t=left + 154, b=series_labels[1],
+        x1=left,
+        x1t=left + 14,
+        a=series_labels[0],
+        x2=left + 140,
+        x2t=left + 154,
+        b=series_labels[1],
     )
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}{}{}</svg>",
-        title, width, height, title, axis, legend, mark_safe("".join(parts)),  # noqa: S308 - parts are format_html output
+        title,
+        width,
+        height,
+        title,
+        axis,
+        legend,
+        mark_safe("".join(parts)),  # noqa: S308 - parts are format_html output
     )
 
 
-def hbar_chart(*, rows: Sequence[tuple[str, Decimal | None]], title: str, suffix: str = "%") -> SafeString:
+def hbar_chart(
+    *, rows: Sequence[tuple[str, Decimal | None]], title: str, suffix: str = "%"
+) -> SafeString:
     """Horizontal bars of a percentage per label (e.g. door-delivery rate per carrier)."""
     row_h, left, width = 26, 110, 520
     height = row_h * max(len(rows), 1) + 8
@@ -77,5 +109,10 @@ def hbar_chart(*, rows: Sequence[tuple[str, Decimal | None]], title: str, suffix
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" style="max-width:100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}</svg>",
-        title, width, height, width, title, body,
+        title,
+        width,
+        height,
+        width,
+        title,
+        body,
     )

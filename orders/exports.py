@@ -1,4 +1,5 @@
 """Exports of the merchant dashboard: streamed CSV (orders, claims, ledger) and the evidence PDF."""
+
 from __future__ import annotations
 
 import csv
@@ -52,50 +53,153 @@ def stream_csv(*, filename: str, header: list[str], rows: Iterable[list]) -> Str
 def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
     statuses = dict(Waybill.Status.choices)
     rows = queryset.order_by("-created_at", "-id").values_list(
-        "order_number", "created_at", "recipient_name", "recipient_phone", "amount",
-        "waybill__carrier__name", "waybill__number", "waybill__status", "waybill__delivery_method",
-        "waybill__delivered_at", "has_yinzunda",
+        "order_number",
+        "created_at",
+        "recipient_name",
+        "recipient_phone",
+        "amount",
+        "waybill__carrier__name",
+        "waybill__number",
+        "waybill__status",
+        "waybill__delivery_method",
+        "waybill__delivered_at",
+        "has_yinzunda",
     )
-    for number, created, name, phone, amount, carrier, waybill, status, method, delivered, yz in rows.iterator(chunk_size=CHUNK):
+    for (
+        number,
+        created,
+        name,
+        phone,
+        amount,
+        carrier,
+        waybill,
+        status,
+        method,
+        delivered,
+        yz,
+    ) in rows.iterator(chunk_size=CHUNK):
         yield [
-            number, _local(created), mask_name(name), mask_phone(phone), amount, carrier or "", waybill or "",
-            str(statuses.get(status, status or "")), method or "", _local(delivered), _("是") if yz else _("否"),
+            number,
+            _local(created),
+            mask_name(name),
+            mask_phone(phone),
+            amount,
+            carrier or "",
+            waybill or "",
+            str(statuses.get(status, status or "")),
+            method or "",
+            _local(delivered),
+            _("是") if yz else _("否"),
         ]
 
 
 def order_header() -> list[str]:
-    return [_("订单号"), _("下单时间"), _("收件人"), _("收件电话"), _("订单金额"), _("快递"), _("面单号"),
-            _("物流状态"), _("签收方式"), _("签收时间"), _("音尊达")]
+    return [
+        _("订单号"),
+        _("下单时间"),
+        _("收件人"),
+        _("收件电话"),
+        _("订单金额"),
+        _("快递"),
+        _("面单号"),
+        _("物流状态"),
+        _("签收方式"),
+        _("签收时间"),
+        _("音尊达"),
+    ]
 
 
 def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
     statuses = dict(Claim.Status.choices)
     rows = queryset.order_by("-opened_at", "-id").values_list(
-        "id", "opened_at", "order__order_number", "waybill__number", "carrier__name", "complaint_type",
-        "amount", "status", "resolved_at", "settlement__reference", "settlement__paid_at",
+        "id",
+        "opened_at",
+        "order__order_number",
+        "waybill__number",
+        "carrier__name",
+        "complaint_type",
+        "amount",
+        "status",
+        "resolved_at",
+        "settlement__reference",
+        "settlement__paid_at",
     )
-    for cid, opened, order, waybill, carrier, ctype, amount, status, resolved, sref, paid in rows.iterator(chunk_size=CHUNK):
-        yield [cid, _local(opened), order, waybill, carrier, ctype, amount, str(statuses.get(status, status)),
-               _local(resolved), sref or "", _local(paid)]
+    for (
+        cid,
+        opened,
+        order,
+        waybill,
+        carrier,
+        ctype,
+        amount,
+        status,
+        resolved,
+        sref,
+        paid,
+    ) in rows.iterator(chunk_size=CHUNK):
+        yield [
+            cid,
+            _local(opened),
+            order,
+            waybill,
+            carrier,
+            ctype,
+            amount,
+            str(statuses.get(status, status)),
+            _local(resolved),
+            sref or "",
+            _local(paid),
+        ]
 
 
 def claim_header() -> list[str]:
-    return [_("索赔编号"), _("发起时间"), _("订单号"), _("面单号"), _("快递"), _("违约类型"), _("赔付金额"),
-            _("状态"), _("结论时间"), _("结算单号"), _("到账时间")]
+    return [
+        _("索赔编号"),
+        _("发起时间"),
+        _("订单号"),
+        _("面单号"),
+        _("快递"),
+        _("违约类型"),
+        _("赔付金额"),
+        _("状态"),
+        _("结论时间"),
+        _("结算单号"),
+        _("到账时间"),
+    ]
 
 
 def ledger_rows(queryset: QuerySet[LedgerEntry], *, opening_balance: Decimal) -> Iterator[list]:
     """Oldest first, so the running balance is computed while streaming."""
     kinds = dict(LedgerEntry.Kind.choices)
     balance = opening_balance
-    rows = queryset.order_by("created_at", "id").values_list("id", "created_at", "kind", "amount", "memo", "purchase__order__order_number", "claim_id")
+    rows = queryset.order_by("created_at", "id").values_list(
+        "id", "created_at", "kind", "amount", "memo", "purchase__order__order_number", "claim_id"
+    )
     for eid, created, kind, amount, memo, order_number, claim_id in rows.iterator(chunk_size=CHUNK):
         balance = money(balance + amount)
-        yield [eid, _local(created), str(kinds.get(kind, kind)), amount, balance, order_number or "", claim_id or "", memo]
+        yield [
+            eid,
+            _local(created),
+            str(kinds.get(kind, kind)),
+            amount,
+            balance,
+            order_number or "",
+            claim_id or "",
+            memo,
+        ]
 
 
 def ledger_header() -> list[str]:
-    return [_("流水号"), _("记账时间"), _("类型"), _("金额"), _("余额"), _("订单号"), _("索赔编号"), _("备注")]
+    return [
+        _("流水号"),
+        _("记账时间"),
+        _("类型"),
+        _("金额"),
+        _("余额"),
+        _("订单号"),
+        _("索赔编号"),
+        _("备注"),
+    ]
 
 
 def evidence_pdf(*, context: dict, request=None) -> bytes:

@@ -1,4 +1,5 @@
 """Forms of the merchant dashboard: list filters, the purchase selection, claim and ledger filters."""
+
 from __future__ import annotations
 
 from django import forms
@@ -23,30 +24,62 @@ class DateRangeMixin:
 
 
 class OrderFilterForm(DateRangeMixin, forms.Form):
-    YINZUNDA_CHOICES = [("", _("全部")), ("yes", _("已购音尊达")), ("no", _("未购音尊达")), ("eligible", _("可购买音尊达"))]
+    YINZUNDA_CHOICES = [
+        ("", _("全部")),
+        ("yes", _("已购音尊达")),
+        ("no", _("未购音尊达")),
+        ("eligible", _("可购买音尊达")),
+    ]
 
     q = forms.CharField(label=_("订单号/面单号"), required=False, max_length=32)
-    date_from = forms.DateField(label=_("下单日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    carrier = forms.ModelChoiceField(label=_("快递"), queryset=Carrier.objects.order_by("code"), required=False, empty_label=_("全部"))
+    date_from = forms.DateField(
+        label=_("下单日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    carrier = forms.ModelChoiceField(
+        label=_("快递"),
+        queryset=Carrier.objects.order_by("code"),
+        required=False,
+        empty_label=_("全部"),
+    )
     status = forms.ChoiceField(
-        label=_("物流状态"), required=False,
+        label=_("物流状态"),
+        required=False,
         choices=[("", _("全部")), ("none", _("未发货"))] + list(Waybill.Status.choices),
     )
     yinzunda = forms.ChoiceField(label=_("音尊达"), required=False, choices=YINZUNDA_CHOICES)
 
 
 class ClaimFilterForm(DateRangeMixin, forms.Form):
-    status = forms.ChoiceField(label=_("索赔状态"), required=False, choices=[("", _("全部"))] + list(Claim.Status.choices))
-    carrier = forms.ModelChoiceField(label=_("快递"), queryset=Carrier.objects.order_by("code"), required=False, empty_label=_("全部"))
-    date_from = forms.DateField(label=_("发起日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(
+        label=_("索赔状态"), required=False, choices=[("", _("全部"))] + list(Claim.Status.choices)
+    )
+    carrier = forms.ModelChoiceField(
+        label=_("快递"),
+        queryset=Carrier.objects.order_by("code"),
+        required=False,
+        empty_label=_("全部"),
+    )
+    date_from = forms.DateField(
+        label=_("发起日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class LedgerFilterForm(DateRangeMixin, forms.Form):
-    kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + list(LedgerEntry.Kind.choices))
-    date_from = forms.DateField(label=_("记账日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(
+        label=_("类型"), required=False, choices=[("", _("全部"))] + list(LedgerEntry.Kind.choices)
+    )
+    date_from = forms.DateField(
+        label=_("记账日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class PurchaseSelectionForm(forms.Form):

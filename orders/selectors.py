@@ -1,4 +1,5 @@
 """Every read of the merchant dashboard; each one is scoped to one merchant and bounded in queries."""
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,10 @@ from .services import money
 
 PAGE_SIZE = 50
 NOT_BUYABLE_STATUSES = [
-    Waybill.Status.DELIVERED, Waybill.Status.RETURNED, Waybill.Status.RETURN_SCHEDULED, Waybill.Status.RETURN_PICKED_UP,
+    Waybill.Status.DELIVERED,
+    Waybill.Status.RETURNED,
+    Waybill.Status.RETURN_SCHEDULED,
+    Waybill.Status.RETURN_PICKED_UP,
 ]
 SEARCH_LIMIT = 200
 ZERO = Decimal("0.00")
@@ -128,7 +132,9 @@ def local_day_start(day: date) -> datetime:
 
 def _active_purchase(order_ref: str = "pk") -> Exists:
     return Exists(
-        YinzundaPurchase.objects.filter(order=OuterRef(order_ref), status=YinzundaPurchase.Status.ACTIVE)
+        YinzundaPurchase.objects.filter(
+            order=OuterRef(order_ref), status=YinzundaPurchase.Status.ACTIVE
+        )
     )
 
 
@@ -158,7 +164,9 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
     elif filters.get("yinzunda") == "eligible":
         # The same rule as purchase_refusal_reason, as a filter: what can be bought right now.
         qs = qs.filter(
-            has_yinzunda=False, waybill__is_platform_issued=True, waybill__carrier__is_partner=True,
+            has_yinzunda=False,
+            waybill__is_platform_issued=True,
+            waybill__carrier__is_partner=True,
             waybill__delivered_at__isnull=True,
         ).exclude(waybill__status__in=NOT_BUYABLE_STATUSES)
     q = (filters.get("q") or "").strip()
@@ -166,24 +174,30 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
         # Two bounded index lookups (order number prefix, waybill number prefix) instead of an
         # OR across a join, which PostgreSQL can only answer by scanning every order.
         ids = list(
-            Order.objects.filter(merchant=merchant, order_number__startswith=q).values_list("id", flat=True)[
-                :SEARCH_LIMIT
-            ]
+            Order.objects.filter(merchant=merchant, order_number__startswith=q).values_list(
+                "id", flat=True
+            )[:SEARCH_LIMIT]
         )
         ids += list(
-            Waybill.objects.filter(order__merchant=merchant, number__startswith=normalize_waybill_number(q))
-            .values_list("order_id", flat=True)[:SEARCH_LIMIT]
+            Waybill.objects.filter(
+                order__merchant=merchant, number__startswith=normalize_waybill_number(q)
+            ).values_list("order_id", flat=True)[:SEARCH_LIMIT]
         )
         qs = qs.filter(pk__in=ids)
     return qs
 
 
 def order_list(
-    *, merchant: Merchant, filters: dict[str, Any] | None = None, cursor: str | None = None,
+    *,
+    merchant: Merchant,
+    filters: dict[str, Any] | None = None,
+    cursor: str | None = None,
     page_size: int = PAGE_SIZE,
 ) -> KeysetPage:
     return keyset_paginate(
-        order_queryset(merchant=merchant, filters=filters), cursor=cursor, time_field="created_at",
+        order_queryset(merchant=merchant, filters=filters),
+        cursor=cursor,
+        time_field="created_at",
         page_size=page_size,
     )
 
@@ -237,39 +251,88 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     order = order_get(merchant=merchant, order_id=order_id)
     waybill = getattr(order, "waybill", None)
     purchases = sorted(order.purchases.all(), key=lambda p: p.purchased_at)
-    events = list(TrackingEvent.objects.filter(waybill=waybill).order_by("occurred_at", "id")) if waybill else []
-    complaints = list(Complaint.objects.filter(order=order).prefetch_related("photos").order_by("created_at", "id"))
+    events = (
+        list(TrackingEvent.objects.filter(waybill=waybill).order_by("occurred_at", "id"))
+        if waybill
+        else []
+    )
+    complaints = list(
+        Complaint.objects.filter(order=order)
+        .prefetch_related("photos")
+        .order_by("created_at", "id")
+    )
     claims = list(
         Claim.objects.filter(order=order, merchant=merchant)
         .select_related("carrier", "settlement", "complaint")
-        .prefetch_related(Prefetch("transitions", queryset=ClaimTransition.objects.order_by("created_at", "id")))
+        .prefetch_related(
+            Prefetch("transitions", queryset=ClaimTransition.objects.order_by("created_at", "id"))
+        )
         .order_by("opened_at", "id")
     )
     # By the ids already in hand: an OR across joins would scan the merchant's whole ledger.
-    ledger = list(
-        LedgerEntry.objects.filter(merchant=merchant)
-        .filter(Q(purchase_id__in=[p.pk for p in purchases]) | Q(claim_id__in=[c.pk for c in claims]))
-        .order_by("created_at", "id")
-    ) if purchases or claims else []
+    ledger = (
+        list(
+            LedgerEntry.objects.filter(merchant=merchant)
+            .filter(
+                Q(purchase_id__in=[p.pk for p in purchases])
+                | Q(claim_id__in=[c.pk for c in claims])
+            )
+            .order_by("created_at", "id")
+        )
+        if purchases or claims
+        else []
+    )
 
     items: list[TimelineItem] = []
     for ev in events:
-        items.append(TimelineItem(at=ev.occurred_at, kind="event", title=ev.get_code_display(), detail=ev.location, obj=ev))
+        items.append(
+            TimelineItem(
+                at=ev.occurred_at,
+                kind="event",
+                title=ev.get_code_display(),
+                detail=ev.location,
+                obj=ev,
+            )
+        )
     for p in purchases:
         items.append(TimelineItem(at=p.purchased_at, kind="purchase", title="purchase", obj=p))
         if p.cancelled_at:
-            items.append(TimelineItem(at=p.cancelled_at, kind="purchase_cancel", title="cancel", obj=p))
+            items.append(
+                TimelineItem(at=p.cancelled_at, kind="purchase_cancel", title="cancel", obj=p)
+            )
     for c in complaints:
-        items.append(TimelineItem(at=c.created_at, kind="complaint", title=c.get_complaint_type_display(), obj=c))
+        items.append(
+            TimelineItem(
+                at=c.created_at, kind="complaint", title=c.get_complaint_type_display(), obj=c
+            )
+        )
     for claim in claims:
         for t in claim.transitions.all():
-            items.append(TimelineItem(at=t.created_at, kind="claim", title=t.get_to_status_display(), obj=t, extra={"claim": claim}))
+            items.append(
+                TimelineItem(
+                    at=t.created_at,
+                    kind="claim",
+                    title=t.get_to_status_display(),
+                    obj=t,
+                    extra={"claim": claim},
+                )
+            )
     for entry in ledger:
-        items.append(TimelineItem(at=entry.created_at, kind="ledger", title=entry.get_kind_display(), obj=entry))
+        items.append(
+            TimelineItem(
+                at=entry.created_at, kind="ledger", title=entry.get_kind_display(), obj=entry
+            )
+        )
     items.sort(key=lambda i: i.at)
     return OrderDossier(
-        order=order, waybill=waybill, purchases=purchases, events=events, complaints=complaints,
-        claims=claims, ledger=ledger, timeline=items,
+        order=order,
+        waybill=waybill,
+        purchases=purchases,
+        events=events,
+        complaints=complaints,
+        claims=claims,
+        ledger=ledger,
+        timeline=items,
     )
 
 
@@ -291,8 +354,12 @@ def claim_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
     return qs
 
 
-def claim_list(*, merchant: Merchant, filters: dict[str, Any] | None = None, cursor: str | None = None) -> KeysetPage:
-    return keyset_paginate(claim_queryset(merchant=merchant, filters=filters), cursor=cursor, time_field="opened_at")
+def claim_list(
+    *, merchant: Merchant, filters: dict[str, Any] | None = None, cursor: str | None = None
+) -> KeysetPage:
+    return keyset_paginate(
+        claim_queryset(merchant=merchant, filters=filters), cursor=cursor, time_field="opened_at"
+    )
 
 
 def claim_status_counts(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> list[dict]:
@@ -305,8 +372,12 @@ def claim_status_counts(*, merchant: Merchant, filters: dict[str, Any] | None = 
     )
     by_status = {r["status"]: r for r in rows}
     return [
-        {"status": value, "label": label, "count": by_status.get(value, {}).get("n", 0),
-         "amount": money(by_status.get(value, {}).get("total") or 0)}
+        {
+            "status": value,
+            "label": label,
+            "count": by_status.get(value, {}).get("n", 0),
+            "amount": money(by_status.get(value, {}).get("total") or 0),
+        }
         for value, label in Claim.Status.choices
     ]
 
@@ -332,7 +403,10 @@ def money_summary(*, merchant: Merchant, since: datetime | None = None) -> Money
     if since is not None:
         ledger = ledger.filter(created_at__gte=since)
         claims = claims.filter(resolved_at__gte=since)
-    sums = {r["kind"]: r["total"] or ZERO for r in ledger.order_by().values("kind").annotate(total=Sum("amount"))}
+    sums = {
+        r["kind"]: r["total"] or ZERO
+        for r in ledger.order_by().values("kind").annotate(total=Sum("amount"))
+    }
     pending = claims.aggregate(total=Sum("amount"))["total"] or ZERO
     fees = -(sums.get(LedgerEntry.Kind.FEE, ZERO) + sums.get(LedgerEntry.Kind.FEE_REFUND, ZERO))
     return MoneySummary(
@@ -344,7 +418,9 @@ def money_summary(*, merchant: Merchant, since: datetime | None = None) -> Money
     )
 
 
-def ledger_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> QuerySet[LedgerEntry]:
+def ledger_queryset(
+    *, merchant: Merchant, filters: dict[str, Any] | None = None
+) -> QuerySet[LedgerEntry]:
     filters = filters or {}
     qs = LedgerEntry.objects.filter(merchant=merchant).select_related("purchase__order", "claim")
     if filters.get("kind"):
@@ -362,12 +438,17 @@ def ledger_page(*, merchant: Merchant, cursor: str | None = None) -> KeysetPage:
     The balance after the newest row of the page is the sum of every entry up to it; each
     older row's balance is the newer row's balance minus the newer row's amount. Two queries.
     """
-    page = keyset_paginate(ledger_queryset(merchant=merchant), cursor=cursor, time_field="created_at")
+    page = keyset_paginate(
+        ledger_queryset(merchant=merchant), cursor=cursor, time_field="created_at"
+    )
     if page.items:
         top = page.items[0]
-        upto = LedgerEntry.objects.filter(merchant=merchant).filter(
-            Q(created_at__lt=top.created_at) | Q(created_at=top.created_at, id__lte=top.pk)
-        ).aggregate(total=Sum("amount"))["total"] or ZERO
+        upto = (
+            LedgerEntry.objects.filter(merchant=merchant)
+            .filter(Q(created_at__lt=top.created_at) | Q(created_at=top.created_at, id__lte=top.pk))
+            .aggregate(total=Sum("amount"))["total"]
+            or ZERO
+        )
         balance = money(upto)
         for entry in page.items:
             entry.balance = balance
@@ -391,11 +472,19 @@ class CarrierStats:
 
     @property
     def complaint_rate(self) -> Decimal | None:
-        return (Decimal(self.complaints) * 100 / self.shipped).quantize(Decimal("0.01")) if self.shipped else None
+        return (
+            (Decimal(self.complaints) * 100 / self.shipped).quantize(Decimal("0.01"))
+            if self.shipped
+            else None
+        )
 
     @property
     def door_rate(self) -> Decimal | None:
-        return (Decimal(self.door) * 100 / self.delivered).quantize(Decimal("0.1")) if self.delivered else None
+        return (
+            (Decimal(self.door) * 100 / self.delivered).quantize(Decimal("0.1"))
+            if self.delivered
+            else None
+        )
 
     @property
     def claims_total(self) -> int:
@@ -448,11 +537,15 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
         .annotate(
             shipped=Count("id"),
             delivered=Count("id", filter=Q(delivered_at__isnull=False)),
-            door=Count("id", filter=Q(delivered_at__isnull=False, delivery_method=DeliveryMethod.DOOR)),
+            door=Count(
+                "id", filter=Q(delivered_at__isnull=False, delivery_method=DeliveryMethod.DOOR)
+            ),
         )
     )
     complaints = (
-        Complaint.objects.filter(order__merchant=merchant, order__created_at__gte=since, waybill__isnull=False)
+        Complaint.objects.filter(
+            order__merchant=merchant, order__created_at__gte=since, waybill__isnull=False
+        )
         .order_by()
         .values("waybill__carrier_id", "waybill__carrier__name")
         .annotate(n=Count("id"))
@@ -462,11 +555,17 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
     stats: dict[int, CarrierStats] = {}
     for row in waybill_rows:
         stats[row["carrier_id"]] = CarrierStats(
-            carrier_id=row["carrier_id"], name=row["carrier__name"], shipped=row["shipped"],
-            delivered=row["delivered"], door=row["door"],
+            carrier_id=row["carrier_id"],
+            name=row["carrier__name"],
+            shipped=row["shipped"],
+            delivered=row["delivered"],
+            door=row["door"],
         )
     for row in complaint_rows:
-        s = stats.setdefault(row["waybill__carrier_id"], CarrierStats(row["waybill__carrier_id"], row["waybill__carrier__name"]))
+        s = stats.setdefault(
+            row["waybill__carrier_id"],
+            CarrierStats(row["waybill__carrier_id"], row["waybill__carrier__name"]),
+        )
         s.complaints = row["n"]
     claims = (
         Claim.objects.filter(merchant=merchant, opened_at__gte=since)
@@ -475,7 +574,9 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
         .annotate(n=Count("id"), total=Sum("amount"))
     )
     for row in claims:
-        s = stats.setdefault(row["carrier_id"], CarrierStats(row["carrier_id"], row["carrier__name"]))
+        s = stats.setdefault(
+            row["carrier_id"], CarrierStats(row["carrier_id"], row["carrier__name"])
+        )
         s.claims[row["status"]] = row["n"]
         if row["status"] == Claim.Status.SETTLED:
             s.paid = money(s.paid + (row["total"] or ZERO))
@@ -485,7 +586,9 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
 STATS_CACHE_SECONDS = 120
 
 
-def carrier_stats_cached(*, merchant: Merchant, days: int, now: datetime | None = None) -> list[CarrierStats]:
+def carrier_stats_cached(
+    *, merchant: Merchant, days: int, now: datetime | None = None
+) -> list[CarrierStats]:
     """carrier_stats of the last `days`, kept two minutes: the morning numbers need not be live
     to the second, and a reload of the overview then costs no join over the period's orders."""
     now = now or timezone.now()
@@ -498,7 +601,9 @@ def carrier_stats_cached(*, merchant: Merchant, days: int, now: datetime | None 
     return stats
 
 
-def compensation_by_day(*, merchant: Merchant, days: int = 30, now: datetime | None = None) -> list[tuple[date, Decimal, Decimal]]:
+def compensation_by_day(
+    *, merchant: Merchant, days: int = 30, now: datetime | None = None
+) -> list[tuple[date, Decimal, Decimal]]:
     """(day, compensation credited, fees net of refunds) for each of the last `days` local days."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -518,13 +623,23 @@ def compensation_by_day(*, merchant: Merchant, days: int = 30, now: datetime | N
         elif r["kind"] in (LedgerEntry.Kind.FEE, LedgerEntry.Kind.FEE_REFUND):
             fees[r["day"]] = fees.get(r["day"], ZERO) - r["total"]
     return [
-        (first + timedelta(days=i), money(comp.get(first + timedelta(days=i), ZERO)), money(fees.get(first + timedelta(days=i), ZERO)))
+        (
+            first + timedelta(days=i),
+            money(comp.get(first + timedelta(days=i), ZERO)),
+            money(fees.get(first + timedelta(days=i), ZERO)),
+        )
         for i in range(days)
     ]
 
 
-def notification_list(*, merchant: Merchant, unread_only: bool = False, limit: int | None = None) -> QuerySet[Notification]:
-    qs = Notification.objects.filter(merchant=merchant).select_related("claim").order_by("-created_at", "-id")
+def notification_list(
+    *, merchant: Merchant, unread_only: bool = False, limit: int | None = None
+) -> QuerySet[Notification]:
+    qs = (
+        Notification.objects.filter(merchant=merchant)
+        .select_related("claim")
+        .order_by("-created_at", "-id")
+    )
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs[:limit] if limit else qs

@@ -1,4 +1,5 @@
 """URL routes of the merchant dashboard (namespace "dashboard", mounted at /dashboard/)."""
+
 from django.urls import path
 
 from . import views

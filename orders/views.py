@@ -1,4 +1,5 @@
 """Merchant dashboard pages: overview, orders and purchases, claims, ledger, inbox, exports, evidence."""
+
 from __future__ import annotations
 
 import functools
@@ -82,7 +83,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "compensation_chart": bar_chart_daily(
             days=daily, title=_("近 30 天赔付与服务费"), series_labels=(_("赔付到账"), _("服务费"))
         ),
-        "door_chart": hbar_chart(rows=[(s.name, s.door_rate) for s in stats], title=_("送货上门率")),
+        "door_chart": hbar_chart(
+            rows=[(s.name, s.door_rate) for s in stats], title=_("送货上门率")
+        ),
         "nav": "overview",
     }
     return render(request, "orders/overview.html", context)
@@ -101,7 +104,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
         page, status = selectors.KeysetPage(items=[]), 400
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        page = selectors.order_list(merchant=merchant, filters=filters, cursor=request.GET.get("cursor"))
+        page = selectors.order_list(
+            merchant=merchant, filters=filters, cursor=request.GET.get("cursor")
+        )
     context = {
         "form": form,
         "page": page,
@@ -125,10 +130,14 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def purchase_create(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     form = PurchaseSelectionForm(request.POST)
-    template = "orders/_purchase_results.html" if _is_htmx(request) else "orders/purchase_result.html"
+    template = (
+        "orders/_purchase_results.html" if _is_htmx(request) else "orders/purchase_result.html"
+    )
     if not form.is_valid():
         return render(request, template, {"form": form, "nav": "orders"}, status=400)
-    results, quota = purchase_create_many(merchant=merchant, order_ids=form.cleaned_data["orders"], user=request.user)
+    results, quota = purchase_create_many(
+        merchant=merchant, order_ids=form.cleaned_data["orders"], user=request.user
+    )
     bought = [r for r in results if r.ok]
     context = {
         "form": form,
@@ -142,7 +151,9 @@ def purchase_create(request: HttpRequest) -> HttpResponse:
     }
     response = render(request, template, context)
     if bought:
-        response["HX-Trigger"] = "purchases-changed"  # the order table reloads to show the new badges
+        response["HX-Trigger"] = (
+            "purchases-changed"  # the order table reloads to show the new badges
+        )
     return response
 
 
@@ -156,9 +167,15 @@ def purchase_cancel_view(request: HttpRequest, purchase_id: int) -> HttpResponse
     except DomainError as exc:
         messages.error(request, exc.message)
         order_id = request.POST.get("order")
-        target = reverse("dashboard:order_detail", args=[order_id]) if str(order_id).isdigit() else reverse("dashboard:orders")
+        target = (
+            reverse("dashboard:order_detail", args=[order_id])
+            if str(order_id).isdigit()
+            else reverse("dashboard:orders")
+        )
         return redirect(target)
-    messages.success(request, _("已取消音尊达，服务费 %(fee)s 已退回账户") % {"fee": f"¥{purchase.fee}"})
+    messages.success(
+        request, _("已取消音尊达，服务费 %(fee)s 已退回账户") % {"fee": f"¥{purchase.fee}"}
+    )
     return redirect("dashboard:order_detail", order_id=purchase.order_id)
 
 
@@ -176,7 +193,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         page, status = selectors.KeysetPage(items=[]), 400
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        page = selectors.claim_list(merchant=merchant, filters=filters, cursor=request.GET.get("cursor"))
+        page = selectors.claim_list(
+            merchant=merchant, filters=filters, cursor=request.GET.get("cursor")
+        )
     week_ago = timezone.now() - timedelta(days=7)
     context = {
         "form": form,
@@ -195,8 +214,12 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def ledger(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
     page = selectors.ledger_page(merchant=merchant, cursor=request.GET.get("cursor"))
-    context = {"page": page, "money": selectors.money_summary(merchant=merchant), "nav": "ledger",
-               "filter_form": LedgerFilterForm()}
+    context = {
+        "page": page,
+        "money": selectors.money_summary(merchant=merchant),
+        "nav": "ledger",
+        "filter_form": LedgerFilterForm(),
+    }
     return render(request, "orders/ledger.html", context)
 
 
@@ -210,8 +233,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     qs = selectors.notification_list(merchant=merchant, unread_only=unread_only)
     page = selectors.keyset_paginate(qs, cursor=request.GET.get("cursor"), time_field="created_at")
-    context = {"page": page, "unread_only": unread_only, "unread": selectors.notification_unread_count(merchant=merchant),
-               "query": _query_without(request, "cursor"), "nav": "inbox"}
+    context = {
+        "page": page,
+        "unread_only": unread_only,
+        "unread": selectors.notification_unread_count(merchant=merchant),
+        "query": _query_without(request, "cursor"),
+        "nav": "inbox",
+    }
     return render(request, "orders/inbox.html", context)
 
 
@@ -225,7 +253,11 @@ def inbox_mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     if _is_htmx(request):
         note = selectors.notification_list(merchant=request.merchant).get(pk=notification_id)
         return render(request, "orders/_notification.html", {"n": note})
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/dashboard/") else "dashboard:inbox")
+    return redirect(
+        request.POST.get("next")
+        if str(request.POST.get("next", "")).startswith("/dashboard/")
+        else "dashboard:inbox"
+    )
 
 
 @require_POST
@@ -249,9 +281,13 @@ def export_orders(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return _bad_filter(request, form)
-    qs = selectors.order_queryset(merchant=request.merchant, filters=form.cleaned_data if form.is_bound else {})
+    qs = selectors.order_queryset(
+        merchant=request.merchant, filters=form.cleaned_data if form.is_bound else {}
+    )
     name = f"orders-{request.merchant.code}-{timezone.localdate():%Y%m%d}.csv"
-    return exports.stream_csv(filename=name, header=exports.order_header(), rows=exports.order_rows(qs))
+    return exports.stream_csv(
+        filename=name, header=exports.order_header(), rows=exports.order_rows(qs)
+    )
 
 
 @require_GET
@@ -260,9 +296,13 @@ def export_claims(request: HttpRequest) -> HttpResponse:
     form = ClaimFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return _bad_filter(request, form)
-    qs = selectors.claim_queryset(merchant=request.merchant, filters=form.cleaned_data if form.is_bound else {})
+    qs = selectors.claim_queryset(
+        merchant=request.merchant, filters=form.cleaned_data if form.is_bound else {}
+    )
     name = f"claims-{request.merchant.code}-{timezone.localdate():%Y%m%d}.csv"
-    return exports.stream_csv(filename=name, header=exports.claim_header(), rows=exports.claim_rows(qs))
+    return exports.stream_csv(
+        filename=name, header=exports.claim_header(), rows=exports.claim_rows(qs)
+    )
 
 
 @require_GET
@@ -281,7 +321,11 @@ def export_ledger(request: HttpRequest) -> HttpResponse:
             Q(created_at__lt=start)
         ).aggregate(t=Sum("amount"))["t"] or Decimal("0.00")
     name = f"ledger-{request.merchant.code}-{timezone.localdate():%Y%m%d}.csv"
-    return exports.stream_csv(filename=name, header=exports.ledger_header(), rows=exports.ledger_rows(qs, opening_balance=opening))
+    return exports.stream_csv(
+        filename=name,
+        header=exports.ledger_header(),
+        rows=exports.ledger_rows(qs, opening_balance=opening),
+    )
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -289,7 +333,12 @@ def export_ledger(request: HttpRequest) -> HttpResponse:
 
 def _evidence_context(request: HttpRequest, order_id: int) -> dict:
     dossier = selectors.order_dossier(merchant=request.merchant, order_id=order_id)
-    return {"d": dossier, "merchant": request.merchant, "generated_at": timezone.now(), "nav": "orders"}
+    return {
+        "d": dossier,
+        "merchant": request.merchant,
+        "generated_at": timezone.now(),
+        "nav": "orders",
+    }
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 Screenshots go to test-artifacts/ (gitignored; CI uploads them).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,16 +30,27 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
-    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout
+    fonts = subprocess.run(
+        ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False
+    ).stdout
     if not fonts.strip():
-        warnings.warn("no CJK font installed: screenshots will show boxes for Chinese (apt-get install fonts-wqy-microhei)", stacklevel=1)
+        warnings.warn(
+            "no CJK font installed: screenshots will show boxes for Chinese (apt-get install fonts-wqy-microhei)",
+            stacklevel=1,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -46,7 +58,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        locale="zh-CN", accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -104,7 +118,9 @@ def test_merchant_logs_in_filters_orders_and_buys_the_tier_for_ten(page, live_se
     assert result.locator("tr.bought").count() == 10
     assert "¥8.00" in result.inner_text()
     # the table reloads itself (htmx event) and shows the badge on every bought order
-    page.wait_for_function("document.querySelectorAll('#order-table tbody .badge.ok').length === 10")
+    page.wait_for_function(
+        "document.querySelectorAll('#order-table tbody .badge.ok').length === 10"
+    )
     _shot(page, "bought-ten")
 
 

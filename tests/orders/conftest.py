@@ -1,4 +1,5 @@
 """Fixtures of the merchant dashboard tests: a logged-in merchant and a partner carrier."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -27,5 +28,3 @@ def merchant_client(client, member):
 @pytest.fixture
 def zto(db):
     return CarrierFactory(code="ZTO", name="中通快递", waybill_prefix="ZT")
-
-

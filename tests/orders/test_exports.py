@@ -1,4 +1,5 @@
 """CSV exports (streamed, filtered, scoped) and the evidence package (printable page and PDF)."""
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,11 @@ def test_orders_csv_is_streamed_filtered_and_masked(merchant_client, shop, zto):
     rows = _rows(response)
     assert rows[0][0] == "订单号"
     assert [r[0] for r in rows[1:]] == [bought.order_number]
-    assert rows[1][3] == bought.masked_phone and rows[1][6] == bought.waybill.number and rows[1][10] == "是"
+    assert (
+        rows[1][3] == bought.masked_phone
+        and rows[1][6] == bought.waybill.number
+        and rows[1][10] == "是"
+    )
     assert plain.order_number not in {r[0] for r in rows}
 
 
@@ -45,7 +50,9 @@ def test_orders_csv_with_bad_filter_is_400(merchant_client):
 
 def test_claims_csv_lists_only_mine_with_status(merchant_client, shop, zto):
     mine = paid_claim(order=shipped_order(merchant=shop, carrier=zto))
-    paid_claim(order=shipped_order(merchant=MerchantUserFactory().merchant, carrier=CarrierFactory()))
+    paid_claim(
+        order=shipped_order(merchant=MerchantUserFactory().merchant, carrier=CarrierFactory())
+    )
     rows = _rows(merchant_client.get(reverse("dashboard:export_claims")))
     assert len(rows) == 2
     assert rows[1][0] == str(mine.pk) and rows[1][7] == "已赔付" and rows[1][6] == "5.00"
@@ -61,7 +68,9 @@ def test_ledger_csv_carries_a_running_balance_oldest_first(merchant_client, shop
     assert [r[2] for r in rows[1:]] == ["音尊达服务费", "音尊达服务费", "快递赔付"]
 
 
-def test_export_reads_through_a_chunked_iterator(merchant_client, shop, zto, django_assert_max_num_queries):
+def test_export_reads_through_a_chunked_iterator(
+    merchant_client, shop, zto, django_assert_max_num_queries
+):
     for _ in range(30):
         shipped_order(merchant=shop, carrier=zto)
     with django_assert_max_num_queries(8):
@@ -80,8 +89,18 @@ def _disputed_order(shop, zto):
 def test_evidence_page_has_waybill_timeline_proof_complaint_and_outcome(merchant_client, shop, zto):
     order, claim = _disputed_order(shop, zto)
     body = merchant_client.get(reverse("dashboard:evidence", args=[order.pk])).content.decode()
-    for text in ("物流证据包", order.waybill.number, "平台电子面单", "https://proof.example/door-123.jpg", "送货上门",
-                 "未送货上门", f"索赔 #{claim.pk}", "已赔付", claim.settlement.payment_reference, "window.print()"):
+    for text in (
+        "物流证据包",
+        order.waybill.number,
+        "平台电子面单",
+        "https://proof.example/door-123.jpg",
+        "送货上门",
+        "未送货上门",
+        f"索赔 #{claim.pk}",
+        "已赔付",
+        claim.settlement.payment_reference,
+        "window.print()",
+    ):
         assert text in body, text
     assert order.recipient_phone not in body
 

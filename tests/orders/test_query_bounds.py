@@ -1,4 +1,5 @@
 """Every dashboard page runs a bounded number of queries whatever the number of orders and claims."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,7 +19,11 @@ pytestmark = pytest.mark.django_db
 def _build(shop, carriers, n):
     orders = []
     for i in range(n):
-        order = shipped_order(merchant=shop, carrier=carriers[i % len(carriers)], created_at=timezone.now() - timedelta(hours=i))
+        order = shipped_order(
+            merchant=shop,
+            carrier=carriers[i % len(carriers)],
+            created_at=timezone.now() - timedelta(hours=i),
+        )
         orders.append(order)
     for order in orders[: n // 2]:
         buy(order)
@@ -39,7 +44,9 @@ def carriers(zto):
 
 
 @pytest.mark.parametrize("n", [16, 64])
-def test_pages_query_count_does_not_grow_with_data(merchant_client, shop, carriers, n, django_assert_max_num_queries):
+def test_pages_query_count_does_not_grow_with_data(
+    merchant_client, shop, carriers, n, django_assert_max_num_queries
+):
     orders = _build(shop, carriers, n)
     pages = [
         (reverse("dashboard:overview"), 19),

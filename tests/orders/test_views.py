@@ -1,4 +1,5 @@
 """Merchant dashboard pages: login, scoping, orders, purchases, claims, ledger, inbox."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,7 +27,9 @@ def test_anonymous_visitor_is_sent_to_login(client):
 
 
 def test_merchant_logs_in_lands_on_dashboard_and_logs_out(client, member):
-    response = client.post(reverse("login"), {"username": member.user.username, "password": PASSWORD})
+    response = client.post(
+        reverse("login"), {"username": member.user.username, "password": PASSWORD}
+    )
     assert response.status_code == 302 and response.url == "/dashboard/"
     assert client.get("/dashboard/").status_code == 200
     client.post(reverse("logout"))
@@ -35,9 +38,13 @@ def test_merchant_logs_in_lands_on_dashboard_and_logs_out(client, member):
 
 def test_five_wrong_passwords_lock_the_login_even_with_the_right_one(client, member):
     for _ in range(5):
-        response = client.post(reverse("login"), {"username": member.user.username, "password": "wrong"})
+        response = client.post(
+            reverse("login"), {"username": member.user.username, "password": "wrong"}
+        )
     assert response.status_code == 429
-    response = client.post(reverse("login"), {"username": member.user.username, "password": PASSWORD})
+    response = client.post(
+        reverse("login"), {"username": member.user.username, "password": PASSWORD}
+    )
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -61,7 +68,9 @@ def test_other_merchants_orders_never_listed_nor_exported(merchant_client, shop,
     theirs = shipped_order(merchant=MerchantUserFactory().merchant, carrier=zto)
     page = merchant_client.get(reverse("dashboard:orders")).content.decode()
     assert mine.order_number in page and theirs.order_number not in page
-    csv_text = b"".join(merchant_client.get(reverse("dashboard:export_orders")).streaming_content).decode()
+    csv_text = b"".join(
+        merchant_client.get(reverse("dashboard:export_orders")).streaming_content
+    ).decode()
     assert mine.order_number in csv_text and theirs.order_number not in csv_text
 
 
@@ -84,7 +93,9 @@ def test_marking_another_merchants_notification_read_is_404(merchant_client):
 # --- orders list -------------------------------------------------------------------------------
 
 
-def test_order_list_shows_carrier_waybill_status_badge_and_masked_recipient(merchant_client, shop, zto):
+def test_order_list_shows_carrier_waybill_status_badge_and_masked_recipient(
+    merchant_client, shop, zto
+):
     order = shipped_order(merchant=shop, carrier=zto)
     buy(order)
     page = merchant_client.get(reverse("dashboard:orders")).content.decode()
@@ -102,7 +113,11 @@ def test_order_filters_by_carrier_yinzunda_and_date(merchant_client, shop, zto):
     url = reverse("dashboard:orders")
 
     page = merchant_client.get(url, {"carrier": zto.pk}).content.decode()
-    assert bought.order_number in page and old.order_number in page and other_carrier.order_number not in page
+    assert (
+        bought.order_number in page
+        and old.order_number in page
+        and other_carrier.order_number not in page
+    )
 
     page = merchant_client.get(url, {"yinzunda": "yes"}).content.decode()
     assert bought.order_number in page and old.order_number not in page
@@ -115,7 +130,9 @@ def test_order_filters_by_carrier_yinzunda_and_date(merchant_client, shop, zto):
     assert old.order_number not in page and bought.order_number in page
 
 
-def test_eligible_filter_lists_exactly_the_orders_the_purchase_rule_accepts(merchant_client, shop, zto):
+def test_eligible_filter_lists_exactly_the_orders_the_purchase_rule_accepts(
+    merchant_client, shop, zto
+):
     ok = shipped_order(merchant=shop, carrier=zto)
     not_partner = shipped_order(merchant=shop, carrier=CarrierFactory(is_partner=False))
     foreign_waybill = shipped_order(merchant=shop, carrier=zto, is_platform_issued=False)
@@ -124,7 +141,9 @@ def test_eligible_filter_lists_exactly_the_orders_the_purchase_rule_accepts(merc
     bought = shipped_order(merchant=shop, carrier=zto)
     buy(bought)
     unshipped = OrderFactory(merchant=shop)
-    page = merchant_client.get(reverse("dashboard:orders"), {"yinzunda": "eligible"}).content.decode()
+    page = merchant_client.get(
+        reverse("dashboard:orders"), {"yinzunda": "eligible"}
+    ).content.decode()
     assert ok.order_number in page
     for order in (not_partner, foreign_waybill, delivered, bought, unshipped):
         assert order.order_number not in page
@@ -135,7 +154,9 @@ def test_order_filter_by_status_and_unshipped(merchant_client, shop, zto):
     deliver(delivered)
     pending = shipped_order(merchant=shop, carrier=zto)
     unshipped = OrderFactory(merchant=shop)
-    page = merchant_client.get(reverse("dashboard:orders"), {"status": "delivered"}).content.decode()
+    page = merchant_client.get(
+        reverse("dashboard:orders"), {"status": "delivered"}
+    ).content.decode()
     assert delivered.order_number in page and pending.order_number not in page
     page = merchant_client.get(reverse("dashboard:orders"), {"status": "none"}).content.decode()
     assert unshipped.order_number in page and pending.order_number not in page
@@ -146,26 +167,35 @@ def test_search_finds_by_order_number_or_waybill_number(merchant_client, shop, z
     b = shipped_order(merchant=shop, carrier=zto)
     page = merchant_client.get(reverse("dashboard:orders"), {"q": a.order_number}).content.decode()
     assert a.order_number in page and b.order_number not in page
-    page = merchant_client.get(reverse("dashboard:orders"), {"q": b.waybill.number.lower()}).content.decode()
+    page = merchant_client.get(
+        reverse("dashboard:orders"), {"q": b.waybill.number.lower()}
+    ).content.decode()
     assert b.order_number in page and a.order_number not in page
 
 
 def test_bad_filter_is_a_400_naming_the_field(merchant_client):
-    response = merchant_client.get(reverse("dashboard:orders"), {"date_from": "2026-13-45", "carrier": "abc"})
+    response = merchant_client.get(
+        reverse("dashboard:orders"), {"date_from": "2026-13-45", "carrier": "abc"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert 'data-field="date_from"' in body and 'data-field="carrier"' in body
 
 
 def test_date_range_backwards_is_a_400_on_date_to(merchant_client):
-    response = merchant_client.get(reverse("dashboard:orders"), {"date_from": "2026-11-20", "date_to": "2026-11-01"})
+    response = merchant_client.get(
+        reverse("dashboard:orders"), {"date_from": "2026-11-20", "date_to": "2026-11-01"}
+    )
     assert response.status_code == 400
     assert 'data-field="date_to"' in response.content.decode()
 
 
 def test_cursor_pagination_walks_forward_and_back_without_gaps(merchant_client, shop, zto):
     now = timezone.now()
-    orders = [shipped_order(merchant=shop, carrier=zto, created_at=now - timedelta(minutes=i // 2)) for i in range(120)]
+    orders = [
+        shipped_order(merchant=shop, carrier=zto, created_at=now - timedelta(minutes=i // 2))
+        for i in range(120)
+    ]
     from orders.selectors import order_list
 
     seen, cursor, pages = [], None, []
@@ -200,7 +230,9 @@ def test_htmx_filter_returns_only_the_table(merchant_client, shop, zto):
 
 def test_buying_ten_orders_at_once_charges_each_fee_to_the_ledger(merchant_client, shop, zto):
     orders = [shipped_order(merchant=shop, carrier=zto) for _ in range(10)]
-    response = merchant_client.post(reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]})
+    response = merchant_client.post(
+        reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('class="bought"') == 10 and "¥8.00" in body
@@ -211,7 +243,9 @@ def test_buying_ten_orders_at_once_charges_each_fee_to_the_ledger(merchant_clien
 
 def test_each_refused_order_says_why_and_the_rest_are_bought(merchant_client, shop, zto):
     ok = shipped_order(merchant=shop, carrier=zto)
-    not_partner = shipped_order(merchant=shop, carrier=CarrierFactory(is_partner=False, name="某快递"))
+    not_partner = shipped_order(
+        merchant=shop, carrier=CarrierFactory(is_partner=False, name="某快递")
+    )
     foreign_waybill = shipped_order(merchant=shop, carrier=zto, is_platform_issued=False)
     delivered = shipped_order(merchant=shop, carrier=zto)
     deliver(delivered)
@@ -219,14 +253,31 @@ def test_each_refused_order_says_why_and_the_rest_are_bought(merchant_client, sh
     buy(already)
     unshipped = OrderFactory(merchant=shop)
     foreign = shipped_order(merchant=MerchantUserFactory().merchant, carrier=zto)
-    ids = [ok.pk, not_partner.pk, foreign_waybill.pk, delivered.pk, already.pk, unshipped.pk, foreign.pk]
+    ids = [
+        ok.pk,
+        not_partner.pk,
+        foreign_waybill.pk,
+        delivered.pk,
+        already.pk,
+        unshipped.pk,
+        foreign.pk,
+    ]
 
-    response = merchant_client.post(reverse("dashboard:purchase_create"), {"orders": ids}, HTTP_HX_REQUEST="true")
+    response = merchant_client.post(
+        reverse("dashboard:purchase_create"), {"orders": ids}, HTTP_HX_REQUEST="true"
+    )
 
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
     assert body.count('class="bought"') == 1 and body.count('class="refused"') == 6
-    for reason in ("不是音尊达合作快递", "未使用平台电子面单", "包裹已签收或已退回", "已购买音尊达", "订单尚未发货", "订单不存在"):
+    for reason in (
+        "不是音尊达合作快递",
+        "未使用平台电子面单",
+        "包裹已签收或已退回",
+        "已购买音尊达",
+        "订单尚未发货",
+        "订单不存在",
+    ):
         assert reason in body
     assert not YinzundaPurchase.objects.filter(order=foreign).exists()
     assert YinzundaPurchase.objects.filter(merchant=shop, status="active").count() == 2
@@ -245,7 +296,9 @@ def test_enforced_quota_refuses_past_the_daily_share(merchant_client, shop, zto)
     shop.quota_percent, shop.quota_mode = Decimal("3"), "enforce"
     shop.save()
     orders = [shipped_order(merchant=shop, carrier=zto) for _ in range(3)]
-    response = merchant_client.post(reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]})
+    response = merchant_client.post(
+        reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]}
+    )
     body = response.content.decode()
     assert body.count('class="bought"') == 1 and body.count("已达今日配额") == 2
 
@@ -254,14 +307,18 @@ def test_warn_quota_buys_but_warns(merchant_client, shop, zto):
     shop.quota_percent = Decimal("3")
     shop.save()
     orders = [shipped_order(merchant=shop, carrier=zto) for _ in range(3)]
-    body = merchant_client.post(reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]}).content.decode()
+    body = merchant_client.post(
+        reverse("dashboard:purchase_create"), {"orders": [o.pk for o in orders]}
+    ).content.decode()
     assert body.count('class="bought"') == 3 and "超过建议配额" in body
 
 
 def test_cancel_before_pickup_refunds_the_fee(merchant_client, shop, zto):
     order = shipped_order(merchant=shop, carrier=zto)
     purchase = buy(order)
-    response = merchant_client.post(reverse("dashboard:purchase_cancel", args=[purchase.pk]), {"order": order.pk})
+    response = merchant_client.post(
+        reverse("dashboard:purchase_cancel", args=[purchase.pk]), {"order": order.pk}
+    )
     assert response.status_code == 302
     refund = LedgerEntry.objects.get(merchant=shop, kind="fee_refund")
     assert refund.amount == Decimal("0.80")
@@ -272,7 +329,9 @@ def test_cancel_before_pickup_refunds_the_fee(merchant_client, shop, zto):
 def test_cancel_after_pickup_is_refused_with_a_message(merchant_client, shop, zto):
     order = shipped_order(merchant=shop, carrier=zto, status="picked_up")
     purchase = buy(order)
-    response = merchant_client.post(reverse("dashboard:purchase_cancel", args=[purchase.pk]), {"order": order.pk}, follow=True)
+    response = merchant_client.post(
+        reverse("dashboard:purchase_cancel", args=[purchase.pk]), {"order": order.pk}, follow=True
+    )
     assert "包裹已揽收，不能取消" in response.content.decode()
     assert not LedgerEntry.objects.filter(kind="fee_refund").exists()
 
@@ -280,20 +339,35 @@ def test_cancel_after_pickup_is_refused_with_a_message(merchant_client, shop, zt
 # --- order page, claims, ledger, inbox -------------------------------------------------------------
 
 
-def test_order_page_shows_one_timeline_with_proof_purchase_complaint_claim_and_settlement(merchant_client, shop, zto):
+def test_order_page_shows_one_timeline_with_proof_purchase_complaint_claim_and_settlement(
+    merchant_client, shop, zto
+):
     order = shipped_order(merchant=shop, carrier=zto)
     buy(order)
     deliver(order, method="station", proof_url="https://proof.example/station.jpg")
     claim = paid_claim(order=order)
     body = merchant_client.get(reverse("dashboard:order_detail", args=[order.pk])).content.decode()
-    for text in ("购买音尊达", "已签收", "驿站/代收点", "https://proof.example/station.jpg", "买家投诉",
-                 f"索赔 #{claim.pk}", "快递已接受", "已赔付", "快递赔付", claim.settlement.reference):
+    for text in (
+        "购买音尊达",
+        "已签收",
+        "驿站/代收点",
+        "https://proof.example/station.jpg",
+        "买家投诉",
+        f"索赔 #{claim.pk}",
+        "快递已接受",
+        "已赔付",
+        "快递赔付",
+        claim.settlement.reference,
+    ):
         assert text in body, text
     assert order.recipient_phone not in body
 
 
 def test_claims_page_shows_states_money_and_net_benefit(merchant_client, shop, zto):
-    paid_order, open_order = shipped_order(merchant=shop, carrier=zto), shipped_order(merchant=shop, carrier=zto)
+    paid_order, open_order = (
+        shipped_order(merchant=shop, carrier=zto),
+        shipped_order(merchant=shop, carrier=zto),
+    )
     buy(paid_order)
     buy(open_order)
     paid_claim(order=paid_order, amount=Decimal("5.00"))
@@ -303,7 +377,9 @@ def test_claims_page_shows_states_money_and_net_benefit(merchant_client, shop, z
     assert response.status_code == 200
     # net benefit = ¥5.00 received − 2 × ¥0.80 fees
     assert "¥3.40" in body and "¥1.60" in body and "¥5.00" in body
-    settled_only = merchant_client.get(reverse("dashboard:claims"), {"status": "settled"}).content.decode()
+    settled_only = merchant_client.get(
+        reverse("dashboard:claims"), {"status": "settled"}
+    ).content.decode()
     assert paid_order.order_number in settled_only and open_order.order_number not in settled_only
 
 
@@ -318,7 +394,10 @@ def test_ledger_shows_running_balance(merchant_client, shop, zto):
 
 
 def test_overview_shows_rates_per_carrier_and_charts(merchant_client, shop, zto):
-    door, station = shipped_order(merchant=shop, carrier=zto), shipped_order(merchant=shop, carrier=zto)
+    door, station = (
+        shipped_order(merchant=shop, carrier=zto),
+        shipped_order(merchant=shop, carrier=zto),
+    )
     buy(door)
     deliver(door, method="door")
     deliver(station, method="station")
@@ -333,7 +412,9 @@ def test_overview_shows_rates_per_carrier_and_charts(merchant_client, shop, zto)
 
 def test_inbox_mark_read_with_htmx_returns_the_row(merchant_client, shop):
     note = Notification.objects.create(merchant=shop, title="索赔已接受")
-    response = merchant_client.post(reverse("dashboard:inbox_read", args=[note.pk]), HTTP_HX_REQUEST="true")
+    response = merchant_client.post(
+        reverse("dashboard:inbox_read", args=[note.pk]), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200 and "已读" in response.content.decode()
     note.refresh_from_db()
     assert note.read_at is not None

@@ -1,4 +1,5 @@
 """Builders of dashboard test data through the real services: shipped orders, deliveries, claims."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,6 +15,7 @@ from waybills.models import TrackingEvent, Waybill
 
 PASSWORD = "pass-word-123"
 
+
 def shipped_order(*, merchant, carrier, created_at=None, **waybill_kwargs):
     order = OrderFactory(merchant=merchant, **({"created_at": created_at} if created_at else {}))
     WaybillFactory(order=order, carrier=carrier, **waybill_kwargs)
@@ -24,8 +26,15 @@ def deliver(order, *, method="door", proof_url="https://proof.example/p.jpg", at
     at = at or timezone.now()
     waybill = order.waybill
     TrackingEvent.objects.create(
-        carrier=waybill.carrier, waybill=waybill, event_id=f"ev-{waybill.pk}-d", code="DELIVERED", occurred_at=at,
-        location="杭州西湖驿站", delivery_method=method, proof_type="photo", proof_url=proof_url,
+        carrier=waybill.carrier,
+        waybill=waybill,
+        event_id=f"ev-{waybill.pk}-d",
+        code="DELIVERED",
+        occurred_at=at,
+        location="杭州西湖驿站",
+        delivery_method=method,
+        proof_type="photo",
+        proof_url=proof_url,
     )
     Waybill.objects.filter(pk=waybill.pk).update(
         status=Waybill.Status.DELIVERED, delivery_method=method, delivered_at=at, status_at=at
@@ -35,21 +44,38 @@ def deliver(order, *, method="door", proof_url="https://proof.example/p.jpg", at
 def paid_claim(*, order, amount=Decimal("5.00")) -> Claim:
     """A complaint → claim → accepted → settled and paid: the merchant is credited `amount`."""
     waybill = order.waybill
-    complaint = ComplaintFactory(order=order, waybill=waybill, status="claim_opened", routed_at=timezone.now())
+    complaint = ComplaintFactory(
+        order=order, waybill=waybill, status="claim_opened", routed_at=timezone.now()
+    )
     tariff = waybill.carrier.tariffs.first()
-    claim = claim_open(waybill=waybill, complaint_type="not_to_door", tariff=tariff, amount=amount, complaint=complaint)
+    claim = claim_open(
+        waybill=waybill,
+        complaint_type="not_to_door",
+        tariff=tariff,
+        amount=amount,
+        complaint=complaint,
+    )
     claim_accept(claim_id=claim.pk, carrier=waybill.carrier)
-    settlement = settlement_issue(carrier=waybill.carrier, period_end=timezone.now() + timedelta(seconds=1))
-    settlement_confirm_payment(settlement_id=settlement.pk, carrier=waybill.carrier, payment_reference="PAY-1")
+    settlement = settlement_issue(
+        carrier=waybill.carrier, period_end=timezone.now() + timedelta(seconds=1)
+    )
+    settlement_confirm_payment(
+        settlement_id=settlement.pk, carrier=waybill.carrier, payment_reference="PAY-1"
+    )
     claim.refresh_from_db()
     return claim
 
 
 def open_claim(*, order, amount=Decimal("5.00")) -> Claim:
     waybill = order.waybill
-    complaint = ComplaintFactory(order=order, waybill=waybill, status="claim_opened", routed_at=timezone.now())
+    complaint = ComplaintFactory(
+        order=order, waybill=waybill, status="claim_opened", routed_at=timezone.now()
+    )
     return claim_open(
-        waybill=waybill, complaint_type="not_to_door", tariff=waybill.carrier.tariffs.first(), amount=amount,
+        waybill=waybill,
+        complaint_type="not_to_door",
+        tariff=waybill.carrier.tariffs.first(),
+        amount=amount,
         complaint=complaint,
     )
 
