@@ -339,10 +339,13 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
 # --- claims and money -------------------------------------------------------------------------
 
 
-def claim_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> QuerySet[Claim]:
+def claim_queryset(
+    *, merchant: Merchant, filters: dict[str, Any] | None = None, with_order: bool = True
+) -> QuerySet[Claim]:
     filters = filters or {}
-    # No waybill join: the list does not show it, and joining it makes PostgreSQL scan every waybill.
-    qs = Claim.objects.filter(merchant=merchant).select_related("carrier", "order", "settlement")
+    # No waybill join: the pages do not show it, and joining it makes PostgreSQL scan every waybill.
+    related = ["carrier", "settlement"] + (["order"] if with_order else [])
+    qs = Claim.objects.filter(merchant=merchant).select_related(*related)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("carrier"):
@@ -357,9 +360,12 @@ def claim_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
 def claim_list(
     *, merchant: Merchant, filters: dict[str, Any] | None = None, cursor: str | None = None
 ) -> KeysetPage:
-    return keyset_paginate(
-        claim_queryset(merchant=merchant, filters=filters), cursor=cursor, time_field="opened_at"
-    )
+    # Orders are fetched for the page's rows only: joining them in the sorted query made
+    # PostgreSQL scan every order of the platform (≈ 200 ms at a million orders).
+    queryset = claim_queryset(
+        merchant=merchant, filters=filters, with_order=False
+    ).prefetch_related(Prefetch("order", queryset=Order.objects.only("id", "order_number")))
+    return keyset_paginate(queryset, cursor=cursor, time_field="opened_at")
 
 
 def claim_status_counts(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> list[dict]:
