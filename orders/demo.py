@@ -35,7 +35,7 @@ from claims.services import (
     settlement_issue,
 )
 from waybills.models import EventCode, TrackingEvent, Waybill
-from waybills.services import waybill_numbers_allocate
+from waybills.services import EVENT_STATUS, waybill_numbers_allocate
 
 from .models import LedgerEntry, Merchant, MerchantMember, Order, YinzundaPurchase
 from .services import money
@@ -712,18 +712,6 @@ def _description(kind: str) -> str:
     }[kind]
 
 
-STATUS_BY_CODE = {
-    EventCode.PICKED_UP: Waybill.Status.PICKED_UP,
-    EventCode.ARRIVED_AT_HUB: Waybill.Status.IN_TRANSIT,
-    EventCode.DEPARTED_HUB: Waybill.Status.IN_TRANSIT,
-    EventCode.ARRIVED_AT_STATION: Waybill.Status.AT_STATION,
-    EventCode.OUT_FOR_DELIVERY: Waybill.Status.OUT_FOR_DELIVERY,
-    EventCode.DELIVERED: Waybill.Status.DELIVERED,
-    EventCode.DELIVERY_FAILED: Waybill.Status.DELIVERY_FAILED,
-    EventCode.RETURNED_TO_SENDER: Waybill.Status.RETURNED,
-    EventCode.RETURN_PICKUP_SCHEDULED: Waybill.Status.RETURN_SCHEDULED,
-    EventCode.RETURN_PICKED_UP: Waybill.Status.RETURN_PICKED_UP,
-}
 
 
 def _apply_status(waybill: Waybill, events: list[EventRow]) -> None:
@@ -731,7 +719,7 @@ def _apply_status(waybill: Waybill, events: list[EventRow]) -> None:
     if not events:
         return
     latest = max(events, key=lambda e: e.at)
-    waybill.status = STATUS_BY_CODE[latest.code]
+    waybill.status = EVENT_STATUS[latest.code]
     waybill.status_at = latest.at
     delivered = [e for e in events if e.code == EventCode.DELIVERED]
     if delivered:

@@ -12,10 +12,11 @@ from django.utils import timezone
 from carriers.models import Carrier, CarrierToken, Tariff
 from claims.models import Claim, ClaimTransition, Complaint, Settlement
 from claims.services import ledger_balance_check
-from orders.demo import ADMIN_PASSWORD, DEMO_PASSWORD, STATUS_BY_CODE, demo_world_build
+from orders.demo import ADMIN_PASSWORD, DEMO_PASSWORD, demo_world_build
 from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
 from waybills.models import TrackingEvent, Waybill
 from waybills.numbers import validate_waybill_number
+from waybills.services import EVENT_STATUS
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_seed_demo_waybills_show_their_latest_scan(seeded):
             assert waybill.status == Waybill.Status.CREATED
             continue
         latest = max(events, key=lambda e: (e.occurred_at, e.pk))
-        assert waybill.status == STATUS_BY_CODE[latest.code]
+        assert waybill.status == EVENT_STATUS[latest.code]
         assert waybill.status_at == latest.occurred_at
         delivered = [e for e in events if e.code == "DELIVERED"]
         assert (waybill.delivered_at is not None) == bool(delivered)
