@@ -61,6 +61,7 @@ CLAIM_CANDIDATE_METHODS = frozenset({DeliveryMethod.LOCKER, DeliveryMethod.STATI
 
 MAX_EVENTS_PER_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # carrier clocks drift a little
+MAX_UTC_OFFSET = timedelta(hours=14)
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 EVENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as carriers' ids are
 _FIELD_LIMITS = {"location": 200, "note": 500, "proof_url": 500}
@@ -128,12 +129,16 @@ def _occurred_at(raw: dict, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise _Reject("occurred_at", "invalid_datetime", gettext("应为带时区偏移的 ISO 8601 时间。")) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise _Reject("occurred_at", "naive_datetime", gettext("时间必须带时区偏移，例如 +08:00。"))
-    if moment > now + FUTURE_TOLERANCE:
-        raise _Reject("occurred_at", "future_datetime", gettext("发生时间不能晚于当前时间。"))
+    if abs(offset) > MAX_UTC_OFFSET:  # PostgreSQL refuses such offsets; no real zone has one
+        raise _Reject("occurred_at", "invalid_offset", gettext("时区偏移超出范围（±14:00）。"))
     if moment < EARLIEST_EVENT:
         raise _Reject("occurred_at", "too_old", gettext("发生时间过早。"))
+    moment = moment.astimezone(UTC)
+    if moment > now + FUTURE_TOLERANCE:
+        raise _Reject("occurred_at", "future_datetime", gettext("发生时间不能晚于当前时间。"))
     return moment
 
 

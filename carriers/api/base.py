@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -113,9 +113,15 @@ def parse_aware_datetime(value: str, *, field: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise exceptions.ValidationError({field: [_("应为带时区偏移的 ISO 8601 时间。")]}) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise exceptions.ValidationError({field: [_("时间必须带时区偏移，例如 +08:00。")]})
-    return moment
+    if abs(offset) > timedelta(hours=14):  # PostgreSQL refuses such offsets; no real zone has one
+        raise exceptions.ValidationError({field: [_("时区偏移超出范围（±14:00）。")]})
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise exceptions.ValidationError({field: [_("时间超出范围。")]}) from None
 
 
 def parse_updated_since(request) -> datetime | None:

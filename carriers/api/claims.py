@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -81,6 +87,9 @@ class ClaimDetailOutput(ClaimSummaryOutput):
     history = TransitionOutput(many=True, source="transitions.all", help_text="状态变更记录")
 
 
+CLAIM_ID = OpenApiParameter("claim_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="索赔 id")
+
+
 def _claim_or_404(carrier, claim_id: int) -> Claim:
     claim = carrier_claim_detail(carrier=carrier, claim_id=claim_id)
     if claim is None:
@@ -120,6 +129,7 @@ class ClaimDetailView(CarrierAPIView):
     @extend_schema(
         operation_id="claims_retrieve",
         summary="索赔详情：投诉摘要、轨迹证据与状态记录",
+        parameters=[CLAIM_ID],
         responses={200: ClaimDetailOutput, **error_responses(401, 404, 429)},
         tags=["claims"],
     )
@@ -137,7 +147,7 @@ class ClaimAcceptView(CarrierAPIView):
         summary="接受索赔",
         description="仅 open 状态可接受；接受后赔付随下一张结算单支付。",
         request=Input,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
         responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
         tags=["claims"],
     )
@@ -171,7 +181,7 @@ class ClaimDisputeView(CarrierAPIView):
         summary="对索赔提出申诉（附证据）",
         description="仅 open 状态可申诉；由平台运营仲裁（upheld 或 dismissed）。",
         request=Input,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
         responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
         tags=["claims"],
     )

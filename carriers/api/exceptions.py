@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -87,6 +88,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     )
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page."""
     return JsonResponse(error_body("not_found", _("资源不存在。")), status=404)

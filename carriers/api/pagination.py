@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -23,10 +23,11 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, pk = raw.split("|", 1)
         moment, number = datetime.fromisoformat(at), int(pk)
-        if moment.tzinfo is None or not (0 < number < 2**63):
+        offset = moment.utcoffset()
+        if offset is None or abs(offset) > timedelta(hours=14) or not (0 < number < 2**63):
             raise ValueError
-        return moment, number
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return moment.astimezone(UTC), number
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise exceptions.ValidationError({"cursor": [_("游标无效，请使用上一页返回的 next_cursor。")]}) from None
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -54,6 +60,9 @@ class SettlementOutput(serializers.Serializer):
         return [claim.pk for claim in obj.claims.all()]
 
 
+SETTLEMENT_ID = OpenApiParameter("settlement_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="结算单 id")
+
+
 def _settlement_or_404(carrier, settlement_id: int) -> Settlement:
     settlement = carrier_settlement_detail(carrier=carrier, settlement_id=settlement_id)
     if settlement is None:
@@ -93,6 +102,7 @@ class SettlementDetailView(CarrierAPIView):
     @extend_schema(
         operation_id="settlements_retrieve",
         summary="结算单详情",
+        parameters=[SETTLEMENT_ID],
         responses={200: SettlementOutput, **error_responses(401, 404, 429)},
         tags=["settlements"],
     )
@@ -115,7 +125,7 @@ class SettlementConfirmPaymentView(CarrierAPIView):
         description="结算单内每笔索赔变为 settled，商家账户入账。不带幂等键重复确认返回 409；"
         "带同一幂等键重放则返回首次应答。",
         request=Input,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[SETTLEMENT_ID, IDEMPOTENCY_PARAMETER],
         responses={200: SettlementOutput, **error_responses(400, 401, 404, 409, 422, 429)},
         tags=["settlements"],
     )

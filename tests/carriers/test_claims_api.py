@@ -65,6 +65,8 @@ def test_claim_list_filters_by_status_and_updated_since(client_a, carrier_a):
         ("status=lost", "status"),
         ("updated_since=yesterday", "updated_since"),
         ("updated_since=2026-11-25T10:00:00", "updated_since"),
+        ("updated_since=0873-04-03T18:59:27.001504-18:26", "updated_since"),
+        ("updated_since=0001-01-01T00:00:00%2B08:00", "updated_since"),
         ("cursor=!!!", "cursor"),
         ("cursor=bm90LWEtY3Vyc29y", "cursor"),
         ("page_size=0", "page_size"),

@@ -159,6 +159,8 @@ def test_batch_costs_a_fixed_number_of_queries(client_a, carrier_a):
         ({"occurred_at": "yesterday"}, "occurred_at", "invalid_datetime"),
         ({"occurred_at": "2026-11-25T10:00:00"}, "occurred_at", "naive_datetime"),
         ({"occurred_at": "2099-01-01T00:00:00+08:00"}, "occurred_at", "future_datetime"),
+        ({"occurred_at": "2026-11-01T10:00:00-18:26"}, "occurred_at", "invalid_offset"),
+        ({"occurred_at": "0873-04-03T18:59:27+08:00"}, "occurred_at", "too_old"),
         ({"code": "LOST_IN_SPACE"}, "code", "unknown_code"),
         ({"code": "DELIVERED"}, "delivery_method", "required"),
         ({"code": "DELIVERED", "delivery_method": "roof"}, "delivery_method", "unknown_code"),
