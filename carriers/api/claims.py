@@ -5,6 +5,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
@@ -148,7 +149,7 @@ class ClaimAcceptView(CarrierAPIView):
         description="仅 open 状态可接受；接受后赔付随下一张结算单支付。",
         request=Input,
         parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
-        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 415, 422, 429)},
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
@@ -179,10 +180,20 @@ class ClaimDisputeView(CarrierAPIView):
     @extend_schema(
         operation_id="claims_dispute",
         summary="对索赔提出申诉（附证据）",
+        examples=[
+            OpenApiExample(
+                "上门签收照片",
+                request_only=True,
+                value={"reason": "已于 11 月 25 日 10:03 送货上门并由本人签收", "evidence": [
+                    {"type": "photo", "url": "https://proof.zto.example/8812345.jpg", "note": "门牌号清晰可见"},
+                    {"type": "signature", "url": "https://proof.zto.example/8812345-sign.png"},
+                ]},
+            )
+        ],
         description="仅 open 状态可申诉；由平台运营仲裁（upheld 或 dismissed）。",
         request=Input,
         parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
-        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 422, 429)},
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 415, 422, 429)},
         tags=["claims"],
     )
     def post(self, request, claim_id: int):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -58,7 +58,27 @@ class EventsIngestView(CarrierAPIView):
             "最晚的事件，与到达顺序无关。只能推送本快递公司的面单。"
         ),
         request=Input,
-        responses={200: Output, **error_responses(400, 401, 429)},
+        examples=[
+            OpenApiExample(
+                "一批两个事件",
+                request_only=True,
+                value={"events": [
+                    {"event_id": "ZTO-8812345-0001", "waybill_number": "ZT000000012343", "code": "OUT_FOR_DELIVERY",
+                     "occurred_at": "2026-11-25T09:12:00+08:00", "location": "杭州市西湖区文三路营业部"},
+                    {"event_id": "ZTO-8812345-0002", "waybill_number": "ZT000000012343", "code": "DELIVERED",
+                     "occurred_at": "2026-11-25T10:03:00+08:00", "location": "文三路 100 号",
+                     "delivery_method": "door", "proof_type": "photo", "proof_url": "https://proof.zto.example/8812345.jpg"},
+                ]},
+            ),
+            OpenApiExample(
+                "部分被拒",
+                response_only=True,
+                value={"accepted": 1, "duplicates": 0, "rejected": [
+                    {"index": 1, "field": "occurred_at", "code": "naive_datetime", "error": "时间必须带时区偏移，例如 +08:00。"}
+                ]},
+            ),
+        ],
+        responses={200: Output, **error_responses(400, 401, 415, 429)},
         tags=["tracking"],
     )
     def post(self, request):

@@ -62,3 +62,22 @@ def test_schema_and_docs_are_public(client):
     assert b"/api/v1/carrier/events" in schema.content
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
+    assert b"cdn.jsdelivr" not in docs.content  # served by us: no CDN needed
+
+
+def test_schema_documents_every_status_the_api_answers(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    ops = {(path, method): op for path, item in schema["paths"].items() for method, op in item.items()}
+    assert len(ops) == 8
+    for (path, method), op in ops.items():
+        codes = set(op["responses"])
+        assert {"200", "401", "429"} <= codes, path
+        if "{" in path:
+            assert "404" in codes, path
+        if method == "post" and path != "/api/v1/carrier/events":
+            assert {"400", "409", "422"} <= codes, path
+            assert any(p["name"] == "Idempotency-Key" for p in op["parameters"]), path
+    assert schema["components"]["securitySchemes"]["carrierToken"]["scheme"] == "bearer"
