@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import CarrierFactory, MerchantFactory, MerchantUserFactory
 from tests.orders.world import PASSWORD, buy, deliver, paid_claim, shipped_order
@@ -109,12 +110,15 @@ def test_merchant_logs_in_filters_orders_and_buys_the_tier_for_ten(page, live_se
     assert rows.count() == 10
     assert world["others"][0].order_number not in page.content()
 
+    # nothing selected: the error names the field instead of failing silently
+    page.click("#buy-selected")
+    page.locator("#purchase-results [data-field=orders]").wait_for()
+
     for checkbox in page.locator("input[name=orders]").all():
         checkbox.check()
     page.click("#buy-selected")
     result = page.locator("#purchase-result-card")
-    result.wait_for()
-    assert "已购买 10 单" in result.inner_text()
+    expect(result).to_contain_text("已购买 10 单")
     assert result.locator("tr.bought").count() == 10
     assert "¥8.00" in result.inner_text()
     # the table reloads itself (htmx event) and shows the badge on every bought order

@@ -182,6 +182,15 @@ def test_bad_filter_is_a_400_naming_the_field(merchant_client):
     assert 'data-field="date_from"' in body and 'data-field="carrier"' in body
 
 
+def test_bad_filter_through_htmx_returns_the_table_with_the_errors(merchant_client):
+    response = merchant_client.get(
+        reverse("dashboard:orders"), {"date_from": "nope"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert body.startswith('<div id="order-table"') and 'data-field="date_from"' in body
+
+
 def test_date_range_backwards_is_a_400_on_date_to(merchant_client):
     response = merchant_client.get(
         reverse("dashboard:orders"), {"date_from": "2026-11-20", "date_to": "2026-11-01"}
