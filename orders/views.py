@@ -203,6 +203,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         "counts": selectors.claim_status_counts(merchant=merchant, filters=filters),
         "money": selectors.money_summary(merchant=merchant),
         "money_week": selectors.money_summary(merchant=merchant, since=week_ago),
+        "week_from": timezone.localdate() - timedelta(days=7),
         "query": _query_without(request, "cursor"),
         "nav": "claims",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.models import Notification
+from claims.models import Claim, Notification
 from orders.models import LedgerEntry, YinzundaPurchase
 from tests.factories import CarrierFactory, MerchantUserFactory, OrderFactory, UserFactory
 from tests.orders.world import PASSWORD, buy, deliver, open_claim, paid_claim, shipped_order
@@ -390,6 +391,20 @@ def test_claims_page_shows_states_money_and_net_benefit(merchant_client, shop, z
         reverse("dashboard:claims"), {"status": "settled"}
     ).content.decode()
     assert paid_order.order_number in settled_only and open_order.order_number not in settled_only
+
+
+def test_last_weeks_paid_claims_link_lists_only_settled_claims_of_the_week(
+    merchant_client, shop, zto
+):
+    recent = paid_claim(order=shipped_order(merchant=shop, carrier=zto))
+    old = paid_claim(order=shipped_order(merchant=shop, carrier=zto))
+    Claim.objects.filter(pk=old.pk).update(opened_at=timezone.now() - timedelta(days=20))
+    pending = open_claim(order=shipped_order(merchant=shop, carrier=zto))
+    page = merchant_client.get(reverse("dashboard:claims")).content.decode()
+    link = re.search(r'href="\?([^"]+)" id="last-week-paid"', page).group(1).replace("&amp;", "&")
+    body = merchant_client.get(reverse("dashboard:claims") + "?" + link).content.decode()
+    assert f'data-claim="{recent.pk}"' in body
+    assert f'data-claim="{old.pk}"' not in body and f'data-claim="{pending.pk}"' not in body
 
 
 def test_ledger_shows_running_balance(merchant_client, shop, zto):
