@@ -6,7 +6,9 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -202,14 +204,38 @@ def ledger_header() -> list[str]:
     ]
 
 
+def _local_media_only(uri: str, rel: str | None = None) -> str:
+    """Resolve the complaint photos to files under MEDIA_ROOT; nothing is ever fetched over the
+    network while rendering (a proof URL comes from a carrier and must not be requested)."""
+    media_url = settings.MEDIA_URL
+    if not uri.startswith(media_url):
+        return ""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / uri[len(media_url) :]).resolve()
+    if root not in path.parents or not path.is_file():
+        return ""
+    return str(path)
+
+
 def evidence_pdf(*, context: dict, request=None) -> bytes:
     """The evidence package as PDF. Chinese is drawn with ReportLab's built-in CID font
     STSong-Light (the PDF viewer supplies the glyphs), so no font file has to ship."""
     from xhtml2pdf import pisa
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
 
     html = render_to_string("orders/evidence_pdf.html", context, request=request)
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    # No network at all, local reads only under MEDIA_ROOT, and bounded work per document.
+    policy = ResourceAccessPolicy(
+        allow_remote=False,
+        base_dir=Path(settings.MEDIA_ROOT).resolve(),
+        max_image_pixels=25_000_000,
+        max_resources=60,
+        max_local_bytes=20 * 1024 * 1024,
+    )
+    result = pisa.CreatePDF(
+        html, dest=out, encoding="utf-8", link_callback=_local_media_only, resource_policy=policy
+    )
     if result.err:
         raise RuntimeError(f"PDF rendering failed with {result.err} errors")
     return out.getvalue()

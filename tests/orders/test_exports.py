@@ -119,3 +119,36 @@ def test_evidence_pdf_renders_chinese_with_a_cjk_font(merchant_client, shop, zto
     text = "".join(page.extract_text() for page in reader.pages)
     assert order.waybill.number in text and order.order_number in text
     assert "证据包" in text and "已赔付" in text
+
+
+def test_evidence_pdf_embeds_the_complaint_photo_from_media_only(merchant_client, shop, zto):
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from claims.models import ComplaintPhoto
+
+    order, claim = _disputed_order(shop, zto)
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 16, 46)).save(buffer, format="PNG")
+    photo = ComplaintPhoto(
+        complaint=claim.complaint, content_type="image/png", size=len(buffer.getvalue())
+    )
+    photo.image.save("door.png", ContentFile(buffer.getvalue()), save=True)
+
+    page = merchant_client.get(reverse("dashboard:evidence", args=[order.pk])).content.decode()
+    assert photo.image.url in page
+    response = merchant_client.get(reverse("dashboard:evidence_pdf", args=[order.pk]))
+    reader = PdfReader(io.BytesIO(response.content))
+    images = [img for p in reader.pages for img in p.images]
+    assert len(images) == 1
+
+
+def test_pdf_never_resolves_a_path_outside_media(settings, tmp_path):
+    from orders.exports import _local_media_only
+
+    (tmp_path / "secret.txt").write_text("x")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media").mkdir()
+    assert _local_media_only(settings.MEDIA_URL + "../secret.txt") == ""
+    assert _local_media_only("https://proof.example/p.jpg") == ""
+    assert _local_media_only("file:///etc/passwd") == ""
