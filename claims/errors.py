@@ -30,3 +30,8 @@ class SettlementAlreadyPaid(DomainError):
 class PurchaseRefused(DomainError):
     code = "purchase_refused"
     http_status = 422
+
+
+class ComplaintTokenReused(DomainError):
+    code = "complaint_token_reused"
+    http_status = 409

@@ -28,7 +28,7 @@ from orders.services import ledger_record, money
 from waybills.models import TrackingEvent, Waybill
 
 from . import routing
-from .errors import ClaimTransitionNotAllowed, NotFound, SettlementAlreadyPaid
+from .errors import ClaimTransitionNotAllowed, ComplaintTokenReused, NotFound, SettlementAlreadyPaid
 from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
 
 logger = logging.getLogger(__name__)
@@ -338,10 +338,14 @@ def complaint_file(
     The form's one-time submission token makes a double click or a resubmission return the
     complaint already filed instead of filing a second one.
     """
-    if submission_token is not None:
-        existing = Complaint.objects.filter(submission_token=submission_token, order=order).first()
-        if existing is not None:
-            return existing
+    def _already_filed() -> Complaint | None:
+        existing = Complaint.objects.filter(submission_token=submission_token).first()
+        if existing is not None and existing.order_id != order.pk:
+            raise ComplaintTokenReused(_("表单已失效，请刷新页面后重新提交"), field="submission_token")
+        return existing
+
+    if submission_token is not None and (existing := _already_filed()) is not None:
+        return existing
     waybill = Waybill.objects.filter(order=order).first()
     for _attempt in range(5):
         try:
@@ -361,10 +365,8 @@ def complaint_file(
                 transaction.on_commit(lambda pk=complaint.pk: _enqueue_route(pk))
             return complaint
         except IntegrityError:
-            if submission_token is not None:
-                existing = Complaint.objects.filter(submission_token=submission_token, order=order).first()
-                if existing is not None:  # the other click won the race
-                    return existing
+            if submission_token is not None and (existing := _already_filed()) is not None:
+                return existing  # the other click won the race
             # else: a reference collision, draw another one
     raise RuntimeError("could not allocate a complaint reference")
 

@@ -89,16 +89,23 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         return redirect("claims:complaint_start")
     if request.method == "POST":
         form = ComplaintForm(request.POST, request.FILES)
-        if form.is_valid():
-            complaint = services.complaint_file(
-                order=order,
-                complaint_type=form.cleaned_data["complaint_type"],
-                description=form.cleaned_data["description"],
-                photos=form.cleaned_data["photos"],
-                submission_token=form.cleaned_data["submission_token"],
-            )
-            return redirect("claims:complaint_status", reference=complaint.reference)
         status = 400
+        if form.is_valid():
+            try:
+                complaint = services.complaint_file(
+                    order=order,
+                    complaint_type=form.cleaned_data["complaint_type"],
+                    description=form.cleaned_data["description"],
+                    photos=form.cleaned_data["photos"],
+                    submission_token=form.cleaned_data["submission_token"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                form.data = form.data.copy()
+                form.data["submission_token"] = str(ComplaintForm.new_token())
+                status = exc.http_status
+            else:
+                return redirect("claims:complaint_status", reference=complaint.reference)
     else:
         form = ComplaintForm(initial={"submission_token": ComplaintForm.new_token()})
         status = 200

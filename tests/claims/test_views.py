@@ -237,3 +237,12 @@ def test_admin_pages_of_claims_render_for_a_superuser(client, django_user_model)
         reverse("admin:claims_notification_changelist"),
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_a_token_used_for_another_order_is_a_clear_conflict_not_a_500(client):
+    other = ComplaintFactory(submission_token=uuid.uuid4())
+    prove(client, WaybillFactory())
+    response = complaint_post(client, submission_token=str(other.submission_token))
+    assert response.status_code == 409
+    assert "刷新" in response.content.decode()
+    assert Complaint.objects.count() == 1
