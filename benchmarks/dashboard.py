@@ -498,7 +498,7 @@ def child(argv: list[str]) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
 
     from orders.models import Merchant, Order
@@ -513,7 +513,8 @@ def child(argv: list[str]) -> None:
             print(f"  bench database holds {have} orders, rebuilding", flush=True)
             call_command("flush", verbosity=0, interactive=False)
         print(f"Building {n_orders:,} orders in {BENCH_DB} ...", flush=True)
-        _build(n_orders)
+        with transaction.atomic():  # all or nothing: a half-built database is never reused
+            _build(n_orders)
     else:
         print(f"Reusing {have:,} orders in {BENCH_DB}", flush=True)
     merchant = Merchant.objects.get(code=BENCH_MERCHANT)
