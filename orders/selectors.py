@@ -438,6 +438,13 @@ def ledger_queryset(
     return qs
 
 
+def ledger_balance_before(*, merchant: Merchant, at: datetime) -> Decimal:
+    total = LedgerEntry.objects.filter(merchant=merchant, created_at__lt=at).aggregate(
+        t=Sum("amount")
+    )["t"]
+    return money(total or ZERO)
+
+
 def ledger_page(*, merchant: Merchant, cursor: str | None = None) -> KeysetPage:
     """Newest first with the running balance after each entry.
 

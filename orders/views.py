@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from claims.errors import DomainError, NotFound
 from . import exports, selectors
 from .charts import bar_chart_daily, hbar_chart
 from .forms import ClaimFilterForm, LedgerFilterForm, OrderFilterForm, PurchaseSelectionForm
-from .models import LedgerEntry
 from .services import merchant_quota, notification_mark_read, purchase_cancel, purchase_create_many
 
 OVERVIEW_PERIODS = (7, 30)
@@ -317,10 +315,9 @@ def export_ledger(request: HttpRequest) -> HttpResponse:
     opening = Decimal("0.00")
     if filters.get("date_from") and not filters.get("kind"):
         # The balance carried into the period, so the running balance matches the ledger page.
-        start = selectors.local_day_start(filters["date_from"])
-        opening = LedgerEntry.objects.filter(merchant=request.merchant).filter(
-            Q(created_at__lt=start)
-        ).aggregate(t=Sum("amount"))["t"] or Decimal("0.00")
+        opening = selectors.ledger_balance_before(
+            merchant=request.merchant, at=selectors.local_day_start(filters["date_from"])
+        )
     name = f"ledger-{request.merchant.code}-{timezone.localdate():%Y%m%d}.csv"
     return exports.stream_csv(
         filename=name,

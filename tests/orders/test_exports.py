@@ -152,3 +152,29 @@ def test_pdf_never_resolves_a_path_outside_media(settings, tmp_path):
     assert _local_media_only(settings.MEDIA_URL + "../secret.txt") == ""
     assert _local_media_only("https://proof.example/p.jpg") == ""
     assert _local_media_only("file:///etc/passwd") == ""
+
+
+def test_ledger_csv_from_a_date_starts_from_the_balance_carried_in(merchant_client, shop, zto):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import LedgerEntry, YinzundaPurchase
+
+    tariff = zto.tariffs.first()
+    for days_ago in (10, 1):
+        order = shipped_order(merchant=shop, carrier=zto)
+        purchase = YinzundaPurchase.objects.create(
+            order=order, merchant=shop, tariff=tariff, fee=Decimal("0.80")
+        )
+        LedgerEntry.objects.create(
+            merchant=shop,
+            kind="fee",
+            amount=Decimal("-0.80"),
+            purchase=purchase,
+            created_at=timezone.now() - timedelta(days=days_ago),
+        )
+    since = (timezone.localdate() - timedelta(days=3)).isoformat()
+    rows = _rows(merchant_client.get(reverse("dashboard:export_ledger"), {"date_from": since}))
+    assert len(rows) == 2
+    assert rows[1][3] == "-0.80" and rows[1][4] == "-1.60"  # carried -0.80 in, then -0.80
