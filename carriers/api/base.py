@@ -15,6 +15,7 @@ from carriers.models import Carrier
 from .authentication import CarrierTokenAuthentication, IsCarrier
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .pagination import MAX_PAGE_SIZE
+from .parsers import SafeJSONParser, body_size_check
 from .throttling import CarrierTokenThrottle
 
 
@@ -22,6 +23,12 @@ class CarrierAPIView(APIView):
     authentication_classes = [CarrierTokenAuthentication]
     permission_classes = [IsCarrier]
     throttle_classes = [CarrierTokenThrottle]
+    parser_classes = [SafeJSONParser]
+    max_body_bytes = 64 * 1024
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and throttling first
+        body_size_check(request, limit=self.max_body_bytes)
 
     @property
     def carrier(self) -> Carrier:
@@ -64,6 +71,7 @@ _ERROR_TEXT = {
     404: "不存在，或不属于你的快递公司",
     409: "状态冲突：当前状态不允许该操作，或同一幂等键的请求仍在处理中",
     422: "同一幂等键用于了不同的请求体，或业务校验未通过",
+    413: "请求体过大",
     415: "请求体不是 JSON（Content-Type 应为 application/json）",
     429: "超出该令牌的请求频率，见 Retry-After 头",
 }

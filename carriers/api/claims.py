@@ -149,7 +149,7 @@ class ClaimAcceptView(CarrierAPIView):
         description="仅 open 状态可接受；接受后赔付随下一张结算单支付。",
         request=Input,
         parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
-        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 415, 422, 429)},
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 413, 415, 422, 429)},
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
@@ -193,7 +193,7 @@ class ClaimDisputeView(CarrierAPIView):
         description="仅 open 状态可申诉；由平台运营仲裁（upheld 或 dismissed）。",
         request=Input,
         parameters=[CLAIM_ID, IDEMPOTENCY_PARAMETER],
-        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 415, 422, 429)},
+        responses={200: ClaimDetailOutput, **error_responses(400, 401, 404, 409, 413, 415, 422, 429)},
         tags=["claims"],
     )
     def post(self, request, claim_id: int):

@@ -16,6 +16,8 @@ class EventsIngestView(CarrierAPIView):
     """The hot path: validation is hand-written (waybills.services) because DRF serializers cost
     ~100 µs per nested item; these serializers only document the contract."""
 
+    max_body_bytes = 4 * 1024 * 1024  # 1000 events of every field at its maximum fit in ~2 MiB
+
     class EventInput(serializers.Serializer):
         event_id = serializers.CharField(max_length=64, help_text="快递公司的事件编号；同一快递公司内唯一，重复推送被忽略")
         waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT000000012343")
@@ -78,7 +80,7 @@ class EventsIngestView(CarrierAPIView):
                 ]},
             ),
         ],
-        responses={200: Output, **error_responses(400, 401, 415, 429)},
+        responses={200: Output, **error_responses(400, 401, 413, 415, 429)},
         tags=["tracking"],
     )
     def post(self, request):

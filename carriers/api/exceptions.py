@@ -71,7 +71,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(int(exc.wait) + 1)
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), exc.default_code)
         if isinstance(exc, exceptions.ValidationError):
             fields = flatten_fields(exc.detail)
             message = _("请求参数有误，请检查 fields 中列出的字段。")

@@ -126,7 +126,7 @@ class SettlementConfirmPaymentView(CarrierAPIView):
         "带同一幂等键重放则返回首次应答。",
         request=Input,
         parameters=[SETTLEMENT_ID, IDEMPOTENCY_PARAMETER],
-        responses={200: SettlementOutput, **error_responses(400, 401, 404, 409, 415, 422, 429)},
+        responses={200: SettlementOutput, **error_responses(400, 401, 404, 409, 413, 415, 422, 429)},
         tags=["settlements"],
     )
     def post(self, request, settlement_id: int):

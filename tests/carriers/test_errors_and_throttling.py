@@ -41,6 +41,24 @@ def test_malformed_json_everywhere_is_400(client_a, claim_a, body):
         assert _assert_error_shape(response, 400)["code"] == "malformed_request"
 
 
+def test_json_nested_too_deep_is_400_not_a_crash(client_a, claim_a):
+    body = "[" * 20_000 + "]" * 20_000  # 40 KB: under the size cap, far past the recursion limit
+    for path in ("/api/v1/carrier/events", f"/api/v1/carrier/claims/{claim_a.pk}/dispute"):
+        response = client_a.generic("POST", path, body, content_type="application/json")
+        assert _assert_error_shape(response, 400)["code"] == "malformed_request"
+
+
+def test_oversized_body_is_413_before_it_is_read(client_a, claim_a):
+    huge = '{"reason": "' + "x" * (70 * 1024) + '", "evidence": [{"type": "photo"}]}'
+    response = client_a.generic("POST", f"/api/v1/carrier/claims/{claim_a.pk}/dispute", huge, content_type="application/json")
+    assert _assert_error_shape(response, 413)["code"] == "payload_too_large"
+    claim_a.refresh_from_db()
+    assert claim_a.status == "open"
+    events = '{"events": [' + ",".join(['{"note": "' + "n" * 4000 + '"}'] * 1100) + "]}"
+    response = client_a.generic("POST", "/api/v1/carrier/events", events, content_type="application/json")
+    assert _assert_error_shape(response, 413)["code"] == "payload_too_large"
+
+
 def test_too_many_requests_per_token_is_429_with_retry_after(settings, carrier_a, waybill_a):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"carrier": "3/min"}}
     client = CarrierClient(carrier_a, carrier_token_create(carrier=carrier_a)[1])
@@ -77,6 +95,8 @@ def test_schema_documents_every_status_the_api_answers(client):
         assert {"200", "401", "429"} <= codes, path
         if "{" in path:
             assert "404" in codes, path
+        if method == "post":
+            assert {"400", "413", "415"} <= codes, path
         if method == "post" and path != "/api/v1/carrier/events":
             assert {"400", "409", "422"} <= codes, path
             assert any(p["name"] == "Idempotency-Key" for p in op["parameters"]), path

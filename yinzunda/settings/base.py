@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["carriers.api.authentication.IsCarrier"],
     "DEFAULT_THROTTLE_CLASSES": ["carriers.api.throttling.CarrierTokenThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["carriers.api.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"carrier": os.environ.get("CARRIER_THROTTLE_RATE", "600/min")},
     "EXCEPTION_HANDLER": "carriers.api.exceptions.api_exception_handler",
