@@ -27,7 +27,7 @@ class OrderLookupForm(forms.Form):
     )
 
     def clean_number(self) -> str:
-        return self.cleaned_data["number"].strip().upper()
+        return self.cleaned_data["number"].strip()
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):

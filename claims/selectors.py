@@ -17,9 +17,10 @@ from .models import Claim, ClaimTransition, Complaint
 
 def buyer_order_prove(*, number: str, phone_last4: str) -> Order | None:
     """The order whose order number or waybill number is `number` and recipient phone ends so."""
+    # Exact lookups only (unique indexes); waybill numbers are upper case, typed any way.
     order = (
         Order.objects.filter(order_number=number).first()
-        or Order.objects.filter(waybill__number=number).first()
+        or Order.objects.filter(waybill__number=number.upper()).first()
     )
     if order is None or not hmac.compare_digest(order.recipient_phone[-4:], phone_last4):
         return None

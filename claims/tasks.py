@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.core.mail import send_mail
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from .models import Claim, Complaint, Notification
@@ -97,7 +97,11 @@ def settlements_issue_daily() -> list[int]:
     )
     issued = []
     for carrier in Carrier.objects.filter(pk__in=list(carrier_ids)).order_by("pk"):
-        settlement = settlement_issue(carrier=carrier, period_end=period_end)
+        try:
+            settlement = settlement_issue(carrier=carrier, period_end=period_end)
+        except IntegrityError:  # a statement for this carrier and period exists: rerun of the day
+            logger.warning("settlement for %s up to %s already issued", carrier.code, period_end)
+            continue
         if settlement is not None:
             issued.append(settlement.pk)
     return issued

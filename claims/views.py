@@ -29,7 +29,8 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _lookup_keys(request: HttpRequest, number: str) -> tuple[str, str]:
-    return f"buyer-lookup:order:{number}", f"buyer-lookup:ip:{_client_ip(request)}"
+    # Keyed on the upper-cased number: changing the case of a waybill number buys no tries.
+    return f"buyer-lookup:order:{number.upper()}", f"buyer-lookup:ip:{_client_ip(request)}"
 
 
 def _lookup_limited(request: HttpRequest, number: str) -> bool:

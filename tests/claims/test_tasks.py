@@ -101,3 +101,15 @@ def test_every_claim_event_reaches_the_merchant_inbox_email_and_carrier_webhook(
     assert {m.to[0] for m in mailoutbox} == {waybill.order.merchant.email}
     assert set(WebhookDelivery.objects.values_list("event_type", flat=True)) == {"claim.opened", "claim.resolved"}
     assert sent.call_count == 2
+
+
+def test_daily_settlement_rerun_for_a_period_already_issued_skips_that_carrier():
+    first = routed_claim()
+    services.claim_accept(claim_id=first.pk, carrier=first.carrier)
+    Claim.objects.filter(pk=first.pk).update(resolved_at=timezone.now() - timedelta(days=1))
+    assert len(tasks.settlements_issue_daily()) == 1
+    late = routed_claim(carrier=first.carrier)  # resolved "yesterday" but committed after the run
+    services.claim_accept(claim_id=late.pk, carrier=late.carrier)
+    Claim.objects.filter(pk=late.pk).update(resolved_at=timezone.now() - timedelta(days=1))
+    assert tasks.settlements_issue_daily() == []
+    assert Claim.objects.get(pk=late.pk).settlement is None

@@ -246,3 +246,9 @@ def test_a_token_used_for_another_order_is_a_clear_conflict_not_a_500(client):
     assert response.status_code == 409
     assert "刷新" in response.content.decode()
     assert Complaint.objects.count() == 1
+
+
+def test_lowercase_order_number_is_matched_exactly_and_waybill_in_any_case(client):
+    waybill = WaybillFactory(order__order_number="shop-abc-1")
+    assert prove(client, waybill, number="shop-abc-1").status_code == 302
+    assert prove(client, waybill, number=waybill.number.lower()).status_code == 302
