@@ -26,7 +26,7 @@ from claims.models import Claim, ClaimTransition, Complaint, Notification
 from waybills.models import DeliveryMethod, TrackingEvent, Waybill
 from waybills.numbers import normalize_waybill_number
 
-from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
+from .models import LedgerEntry, Merchant, MerchantMember, Order, YinzundaPurchase
 from .services import money
 
 PAGE_SIZE = 50
@@ -44,8 +44,11 @@ def merchant_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Merchant | N
     """The merchant a logged-in user belongs to, or None (staff, buyers, anonymous)."""
     if not user.is_authenticated:
         return None
-    member = getattr(user, "merchant_member", None)
-    return member.merchant if member is not None else None
+    member = MerchantMember.objects.select_related("merchant").filter(user_id=user.pk).first()
+    if member is None:
+        return None
+    user.merchant_member = member  # cached on the user: the navigation reads it again for free
+    return member.merchant
 
 
 # --- keyset (cursor) pagination -------------------------------------------------------------
