@@ -188,3 +188,16 @@ def test_tracking_evaluate_task_opens_claims_for_the_given_events():
     event = deliver(yinzunda_waybill(), "locker")
     opened = tracking_evaluate([event.pk, 999999])
     assert opened == [Claim.objects.get().pk]
+
+
+@pytestmark_db
+def test_complaint_past_the_configured_window_is_rejected_with_a_readable_reason(settings):
+    settings.YINZUNDA_COMPLAINT_WINDOW_DAYS = 3
+    waybill = yinzunda_waybill()
+    deliver(waybill, "station", at=timezone.now() - timedelta(days=4))
+    complaint = ComplaintFactory(waybill=waybill)
+    services.complaint_route(complaint_id=complaint.pk)
+    complaint.refresh_from_db()
+    assert complaint.status == Complaint.Status.REJECTED
+    assert "3 天" in complaint.decision_reason
+    assert not Claim.objects.exists()

@@ -113,3 +113,24 @@ def test_daily_settlement_rerun_for_a_period_already_issued_skips_that_carrier()
     Claim.objects.filter(pk=late.pk).update(resolved_at=timezone.now() - timedelta(days=1))
     assert tasks.settlements_issue_daily() == []
     assert Claim.objects.get(pk=late.pk).settlement is None
+
+
+def test_accept_auto_accept_and_payment_each_notify_the_merchant_by_inbox_and_email(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = routed_claim()
+        silent = routed_claim(carrier=accepted.carrier)
+        services.claim_accept(claim_id=accepted.pk, carrier=accepted.carrier)
+        Claim.objects.filter(pk=silent.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
+        tasks.claims_auto_accept_overdue()
+        Claim.objects.filter(pk__in=[accepted.pk, silent.pk]).update(resolved_at=timezone.now() - timedelta(days=1))
+        (settlement_id,) = tasks.settlements_issue_daily()
+        services.settlement_confirm_payment(settlement_id=settlement_id, carrier=accepted.carrier, payment_reference="P9")
+    titles = list(Notification.objects.order_by("pk").values_list("title", flat=True))
+    # opened ×2, accepted, auto-accepted, then one payment notice per merchant (two merchants)
+    assert len(titles) == 6
+    assert any("已接受" in t for t in titles) and any("超时自动接受" in t for t in titles)
+    assert sum("已入账" in t for t in titles) == 2
+    assert len(mailoutbox) == 6
+    assert all(m.subject.startswith("[音尊达]") for m in mailoutbox)
