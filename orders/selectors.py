@@ -266,7 +266,7 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     )
     claims = list(
         Claim.objects.filter(order=order, merchant=merchant)
-        .select_related("carrier", "settlement", "complaint")
+        .select_related("carrier", "settlement__carrier", "complaint")
         .prefetch_related(
             Prefetch("transitions", queryset=ClaimTransition.objects.order_by("created_at", "id"))
         )
@@ -319,6 +319,14 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
                     obj=t,
                     extra={"claim": claim},
                 )
+            )
+    for settlement in {c.settlement for c in claims if c.settlement is not None}:
+        items.append(
+            TimelineItem(at=settlement.issued_at, kind="settlement", title="issued", obj=settlement)
+        )
+        if settlement.paid_at:
+            items.append(
+                TimelineItem(at=settlement.paid_at, kind="settlement", title="paid", obj=settlement)
             )
     for entry in ledger:
         items.append(

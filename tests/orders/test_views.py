@@ -367,10 +367,15 @@ def test_order_page_shows_one_timeline_with_proof_purchase_complaint_claim_and_s
         "快递已接受",
         "已赔付",
         "快递赔付",
-        claim.settlement.reference,
+        f"结算单 {claim.settlement.reference} 已出具",
+        f"结算单 {claim.settlement.reference} 已付款",
     ):
         assert text in body, text
     assert order.recipient_phone not in body
+    # one timeline, oldest first: bought before delivered before the complaint before the payment
+    timeline = body[body.index('<ol class="timeline">') :]
+    positions = [timeline.index(t) for t in ("购买音尊达", "驿站/代收点", "买家投诉", "已付款")]
+    assert positions == sorted(positions)
 
 
 def test_claims_page_shows_states_money_and_net_benefit(merchant_client, shop, zto):
