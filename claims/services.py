@@ -394,7 +394,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         waybill = None
         if complaint.waybill_id is not None:
             # The waybill lock serialises this with tracking-triggered claims on the same parcel.
-            waybill = Waybill.objects.select_for_update().select_related("carrier", "order").get(pk=complaint.waybill_id)
+            waybill = Waybill.objects.select_for_update(of=("self",)).select_related("carrier", "order").get(pk=complaint.waybill_id)
         purchase = _active_purchase(complaint.order_id)
         payout = (
             tariff_payout(tariff=purchase.tariff, complaint_type=complaint.complaint_type) if purchase else None
@@ -444,7 +444,7 @@ def claim_open_from_tracking(*, event_id: int, now: datetime | None = None) -> C
         event = TrackingEvent.objects.filter(pk=event_id).first()
         if event is None:
             return None
-        waybill = Waybill.objects.select_for_update().select_related("carrier", "order").get(pk=event.waybill_id)
+        waybill = Waybill.objects.select_for_update(of=("self",)).select_related("carrier", "order").get(pk=event.waybill_id)
         purchase = _active_purchase(waybill.order_id)
         complaint_type = routing.ComplaintType.LOCKER_WITHOUT_CONSENT
         payout = tariff_payout(tariff=purchase.tariff, complaint_type=complaint_type) if purchase else None

@@ -201,3 +201,19 @@ def test_complaint_past_the_configured_window_is_rejected_with_a_readable_reason
     assert complaint.status == Complaint.Status.REJECTED
     assert "3 天" in complaint.decision_reason
     assert not Claim.objects.exists()
+
+
+@pytestmark_db
+def test_routing_locks_the_complaint_and_waybill_rows_but_not_the_carrier():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    waybill = yinzunda_waybill()
+    deliver(waybill, "station")
+    complaint = ComplaintFactory(waybill=waybill)
+    with CaptureQueriesContext(connection) as ctx:
+        services.complaint_route(complaint_id=complaint.pk)
+    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) == 2
+    assert 'FOR UPDATE OF "waybills_waybill"' in locks[1]
+    assert len(ctx.captured_queries) <= 14
