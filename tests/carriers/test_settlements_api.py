@@ -81,3 +81,25 @@ def test_bad_confirm_is_refused_naming_the_field_and_pays_nothing(client_a, sett
 def test_settlement_detail(client_a, settlement_a):
     body = client_a.get(f"/api/v1/carrier/settlements/{settlement_a.pk}").json()
     assert body["reference"] == settlement_a.reference
+
+
+def test_settlement_list_queries_do_not_grow_with_statements_or_claims(client_a, carrier_a, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from claims import services as claim_services
+    from tests.factories import WaybillFactory
+
+    from .conftest import open_claim
+
+    for day in range(4):
+        for _ in range(3):
+            claim = open_claim(WaybillFactory(carrier=carrier_a))
+            claim_services.claim_accept(claim_id=claim.pk, carrier=carrier_a)
+        claim_services.settlement_issue(carrier=carrier_a, period_end=timezone.now() + timedelta(days=day, seconds=1))
+    client_a.get("/api/v1/carrier/settlements")  # token's last_used_at written once
+    with django_assert_max_num_queries(3):
+        body = client_a.get("/api/v1/carrier/settlements").json()
+    assert len(body["results"]) == 4
+    assert sum(len(s["claim_ids"]) for s in body["results"]) == 12
