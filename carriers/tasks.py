@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ MAX_ATTEMPTS = 8
 
 def backoff_seconds(attempt: int) -> int:
     """30 s, 1 min, 2 min, 4 min ... capped at 6 h: about 64 minutes over the 8 attempts."""
-    return min(30 * 2 ** (attempt - 1), 6 * 3600)
+    return min(settings.YINZUNDA_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1), 6 * 3600)
 
 
 @shared_task(acks_late=True)

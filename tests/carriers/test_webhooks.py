@@ -27,6 +27,7 @@ class CarrierEndpoint:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.status = 200
+        self.script: list[int] = []  # statuses to answer first, in order; then `status`
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,9 +38,10 @@ class CarrierEndpoint:
                     "body": json.loads(body), "valid": webhooks.verify(secret=SECRET, body=body, header=header),
                     "header": header, "raw": body,
                 })
-                self.send_response(endpoint.status)
+                status = endpoint.script.pop(0) if endpoint.script else endpoint.status
+                self.send_response(status)
                 self.end_headers()
-                self.wfile.write(b"ok" if endpoint.status < 300 else b"down for maintenance")
+                self.wfile.write(b"ok" if status < 300 else b"down for maintenance")
 
             def log_message(self, *args):
                 pass

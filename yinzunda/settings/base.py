@@ -221,6 +221,7 @@ YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
 YINZUNDA_WEBHOOK_TIMEOUT_SECONDS = 5
+YINZUNDA_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("YINZUNDA_WEBHOOK_BACKOFF_SECONDS", "30"))  # first retry; doubles
 
 LOGGING = {
     "version": 1,
