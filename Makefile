@@ -35,9 +35,10 @@ run: install
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
-# Debian chromium for the Playwright browser tests (Playwright's own browser download is not used).
+# Debian chromium (and a CJK font, so screenshots show Chinese) for the Playwright browser tests (Playwright's own browser download is not used).
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null)
 
 test: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
