@@ -185,7 +185,11 @@ SPECTACULAR_SETTINGS = {
         "认证：`Authorization: Bearer <令牌>`，令牌由平台运营用 `python manage.py carrier_token <CODE>` 生成。"
         "每个令牌只能看到、操作本快递公司的面单、索赔和结算单，其他一律 404。\n\n"
         "错误统一为 `{\"error\": {\"code\", \"message\", \"fields\": {...}}}`；"
-        "改变状态的请求支持 `Idempotency-Key` 头。回调签名见 `X-Yinzunda-Signature: t=<unix>,v1=<hex HMAC-SHA256(\"t.body\")>`。"
+        "改变状态的请求支持 `Idempotency-Key` 头；每个令牌有请求频率上限，超出返回 429 与 `Retry-After`。\n\n"
+        "回调（webhook）：`claim.opened`、`claim.auto_accepted`、`claim.resolved`、`settlement.issued`，POST JSON "
+        "`{\"event_id\", \"type\", \"created_at\", \"data\"}` 到登记的地址；`event_id` 在重试间不变（请按它去重）。"
+        "签名头 `X-Yinzunda-Signature: t=<unix>,v1=<hex>`，其中 hex = HMAC-SHA256(密钥, \"<t>.\" + 原始请求体)；"
+        "请用常数时间比较并拒绝 5 分钟以外的 t。非 2xx 应答按 30 秒起、逐次加倍的间隔重试，最多 8 次。"
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
