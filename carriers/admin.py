@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,13 +48,31 @@ class CarrierAdmin(admin.ModelAdmin):
     list_filter = ["is_partner"]
     search_fields = ["code", "name", "name_en"]
     inlines = [CarrierTokenInline]
-    actions = ["issue_token"]
+    actions = ["issue_token", "rotate_tokens", "revoke_tokens"]
 
     @admin.action(description=gettext_lazy("生成新的 API 令牌"))
     def issue_token(self, request, queryset) -> None:
         for carrier in queryset:
             _token, raw = carrier_token_create(carrier=carrier, name=_("后台生成"))
             _show_token_once(request, carrier, raw)
+
+    @admin.action(description=gettext_lazy("轮换令牌（吊销全部有效令牌并生成一个新令牌）"))
+    def rotate_tokens(self, request, queryset) -> None:
+        for carrier in queryset:
+            with transaction.atomic():
+                for token in carrier.tokens.filter(revoked_at__isnull=True):
+                    carrier_token_revoke(token=token)
+                _token, raw = carrier_token_create(carrier=carrier, name=_("后台轮换"))
+            _show_token_once(request, carrier, raw)
+
+    @admin.action(description=gettext_lazy("吊销全部有效令牌"))
+    def revoke_tokens(self, request, queryset) -> None:
+        count = 0
+        for carrier in queryset:
+            for token in carrier.tokens.filter(revoked_at__isnull=True):
+                carrier_token_revoke(token=token)
+                count += 1
+        messages.success(request, _("已吊销 %(n)d 个令牌。") % {"n": count})
 
 
 @admin.register(CarrierToken)

@@ -67,6 +67,18 @@ def test_admin_revoke_and_issue(operator, carrier_a):
     assert CarrierClient(carrier_a, raw).get("/api/v1/carrier/claims").status_code == 401
 
 
+def test_admin_carrier_rotate_revokes_every_active_token_and_issues_one(operator, carrier_a):
+    from carriers.services import carrier_token_create
+
+    old = [carrier_token_create(carrier=carrier_a)[1] for _ in range(2)]
+    response = operator.post("/admin/carriers/carrier/", {"action": "rotate_tokens", "_selected_action": [carrier_a.pk]})
+    new_raw = _token_from_messages(response)
+    assert all(CarrierClient(carrier_a, raw).get("/api/v1/carrier/claims").status_code == 401 for raw in old)
+    assert CarrierClient(carrier_a, new_raw).get("/api/v1/carrier/claims").status_code == 200
+    operator.post("/admin/carriers/carrier/", {"action": "revoke_tokens", "_selected_action": [carrier_a.pk]})
+    assert CarrierClient(carrier_a, new_raw).get("/api/v1/carrier/claims").status_code == 401
+
+
 @pytest.mark.parametrize(
     "url",
     [

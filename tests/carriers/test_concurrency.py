@@ -111,3 +111,23 @@ def test_the_same_batch_sent_twice_at_once_is_stored_once(zto):
     assert sorted(b["accepted"] for b in bodies) == [0, 50]
     assert sorted(b["duplicates"] for b in bodies) == [0, 50]
     assert TrackingEvent.objects.count() == 50
+
+
+def test_two_confirm_payments_at_once_pay_once(zto):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from claims import services as claim_services
+    from orders.models import LedgerEntry
+
+    carrier, client = zto
+    claim = open_claim(WaybillFactory(carrier=carrier))
+    claim_services.claim_accept(claim_id=claim.pk, carrier=carrier)
+    settlement = claim_services.settlement_issue(carrier=carrier, period_end=timezone.now() + timedelta(seconds=1))
+    url = f"/api/v1/carrier/settlements/{settlement.pk}/confirm-payment"
+
+    responses = _race([lambda ref=ref: client.post_json(url, {"payment_reference": ref}) for ref in ("P-1", "P-2", "P-3")])
+
+    assert Counter(r.status_code for r in responses) == Counter({200: 1, 409: 2}), responses
+    assert LedgerEntry.objects.filter(kind="compensation").count() == 1
