@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -89,6 +89,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
 
 
 @csrf_exempt
-def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page."""
+def api_not_found(request, *args, **kwargs) -> HttpResponse:
+    """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page.
+
+    This catch-all matches everything, so Django's APPEND_SLASH never fires here: the two
+    human-facing pages get their redirect by hand.
+    """
+    if request.method == "GET" and request.path in ("/api/schema", "/api/docs"):
+        return HttpResponseRedirect(request.path + "/")
     return JsonResponse(error_body("not_found", _("资源不存在。")), status=404)

@@ -24,6 +24,10 @@ def test_unknown_api_path_is_a_json_404(client_a):
     assert error["code"] == "not_found"
 
 
+def test_docs_without_trailing_slash_redirect(client):
+    assert client.get("/api/docs")["Location"] == "/api/docs/"
+
+
 def test_wrong_method_is_in_the_error_shape(client_a):
     error = _assert_error_shape(client_a.get("/api/v1/carrier/events"), 405)
     assert error["code"] == "method_not_allowed"
