@@ -186,7 +186,8 @@ def disputed_claim():
     services.complaint_route(complaint_id=complaint.pk)
     claim = Claim.objects.get(complaint=complaint)
     services.claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已送货上门",
-                           evidence=[{"type": "photo", "url": "https://proof.example/carrier.jpg"}])
+                           evidence=[{"type": "photo", "url": "https://proof.example/carrier.jpg", "note": "门牌清晰"},
+                                     {"type": "other", "url": "javascript:alert(1)"}])
     return claim
 
 
@@ -206,6 +207,8 @@ def test_staff_sees_evidence_and_upholds_with_reason(client, django_assert_max_n
     assert listing.status_code == 200 and claim.waybill.number in listing.content.decode()
     detail = client.get(reverse("claims:staff_claim_detail", args=[claim.pk])).content.decode()
     assert "https://proof.example/door.jpg" in detail and "https://proof.example/carrier.jpg" in detail
+    assert "门牌清晰" in detail
+    assert 'href="javascript:' not in detail
     response = client.post(reverse("claims:staff_claim_detail", args=[claim.pk]), {"decision": "uphold", "reason": "照片非收件人门口"})
     assert response.status_code == 302
     claim.refresh_from_db()
