@@ -58,3 +58,24 @@ def test_station_drop_complaint_is_claimed_auto_accepted_settled_and_paid_once(c
     entries = LedgerEntry.objects.filter(kind="compensation", merchant=waybill.order.merchant)
     assert [e.amount for e in entries] == [Decimal("5.00")]
     assert Claim.objects.count() == 1
+
+
+def test_station_scan_pushed_through_the_events_api_opens_a_claim_without_complaint(
+    client, django_capture_on_commit_callbacks, settings
+):
+    settings.YINZUNDA_AUTO_CLAIM_ON_TRACKING = True
+    waybill = yinzunda_waybill()
+    _, token = carrier_token_create(carrier=waybill.carrier)
+    event = {
+        "event_id": "E-1", "waybill_number": waybill.number, "code": "DELIVERED",
+        "occurred_at": timezone.localtime().isoformat(), "location": "文三路驿站", "delivery_method": "station",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/carrier/events", {"events": [event]}, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {token}")
+        replay = client.post("/api/v1/carrier/events", {"events": [event]}, content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200 and replay.status_code == 200
+    claim = Claim.objects.get()
+    assert claim.trigger == Claim.Trigger.TRACKING and claim.complaint_type == "locker_without_consent"
+    assert claim.source_event.event_id == "E-1"
