@@ -158,7 +158,7 @@ def staff_claim_list(request: HttpRequest) -> HttpResponse:
 @_staff_only
 @require_http_methods(["GET", "POST"])
 def staff_claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
-    claim = selectors.staff_claim_get(claim_id=claim_id)
+    claim = selectors.staff_claim_get(claim_id=claim_id) if claim_id < 2**63 else None  # bigint
     if claim is None:
         raise Http404
     form = ClaimRulingForm(request.POST or None)

@@ -255,3 +255,9 @@ def test_lowercase_order_number_is_matched_exactly_and_waybill_in_any_case(clien
     waybill = WaybillFactory(order__order_number="shop-abc-1")
     assert prove(client, waybill, number="shop-abc-1").status_code == 302
     assert prove(client, waybill, number=waybill.number.lower()).status_code == 302
+
+
+def test_staff_claim_page_of_a_huge_or_unknown_id_is_not_found(client):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/staff/claims/99999999999999999999999/").status_code == 404
+    assert client.get("/staff/claims/12345/").status_code == 404
