@@ -53,7 +53,7 @@ def validate_photo(photo: UploadedFile) -> str:
         with Image.open(photo) as image:
             kind = image.format
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         raise forms.ValidationError(_("文件 %(name)s 不是有效的图片") % {"name": photo.name}) from None
     finally:
         photo.seek(0)

@@ -261,3 +261,10 @@ def test_staff_claim_page_of_a_huge_or_unknown_id_is_not_found(client):
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/staff/claims/99999999999999999999999/").status_code == 404
     assert client.get("/staff/claims/12345/").status_code == 404
+
+
+def test_decompression_bomb_photo_is_a_form_error(client, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    prove(client, WaybillFactory())
+    response = complaint_post(client, photos=[image_file(size=(40, 30))])
+    assert response.status_code == 400 and "photos" in response.context["form"].errors
