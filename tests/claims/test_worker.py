@@ -106,8 +106,8 @@ def publishing_to(url: str):
     saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
 
     def reset_pools():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # Drop this app's references only: the pools live in kombu's process-wide registry,
+        # keyed by broker URL, and closing one would break every later publish to that URL.
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
