@@ -268,3 +268,15 @@ def test_decompression_bomb_photo_is_a_form_error(client, monkeypatch):
     prove(client, WaybillFactory())
     response = complaint_post(client, photos=[image_file(size=(40, 30))])
     assert response.status_code == 400 and "photos" in response.context["form"].errors
+
+
+def test_buyer_pages_render_in_english_too(client, settings):
+    waybill = WaybillFactory()
+    complaint = ComplaintFactory(waybill=waybill)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert client.get(reverse("claims:complaint_start")).status_code == 200
+    prove(client, waybill)
+    new = client.get(reverse("claims:complaint_new"))
+    status = client.get(reverse("claims:complaint_status", args=[complaint.reference]))
+    assert new.status_code == status.status_code == 200
+    assert new.content.decode().startswith("<!doctype html>") and 'lang="en"' in status.content.decode()
