@@ -1,6 +1,7 @@
 """Buyer complaint pages (public, proven by order + phone digits) and staff arbitration pages."""
 from __future__ import annotations
 
+import contextlib
 import time
 
 from django.contrib.auth.decorators import login_required
@@ -33,19 +34,28 @@ def _lookup_keys(request: HttpRequest, number: str) -> tuple[str, str]:
     return f"buyer-lookup:order:{number.upper()}", f"buyer-lookup:ip:{_client_ip(request)}"
 
 
-def _lookup_limited(request: HttpRequest, number: str) -> bool:
+def _incr(key: str) -> int:
+    cache.add(key, 0, LOOKUP_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
+        return 1
+
+
+def _lookup_attempt(request: HttpRequest, number: str) -> bool:
+    """Count the attempt before checking the digits (atomic incr: parallel guesses are counted
+    too); False once the order or the client is over its limit."""
     order_key, ip_key = _lookup_keys(request, number)
-    counts = cache.get_many([order_key, ip_key])
-    return counts.get(order_key, 0) >= LOOKUP_MAX_PER_ORDER or counts.get(ip_key, 0) >= LOOKUP_MAX_PER_CLIENT
+    order_count, ip_count = _incr(order_key), _incr(ip_key)
+    return order_count <= LOOKUP_MAX_PER_ORDER and ip_count <= LOOKUP_MAX_PER_CLIENT
 
 
-def _lookup_failed(request: HttpRequest, number: str) -> None:
+def _lookup_succeeded(request: HttpRequest, number: str) -> None:
+    """Only wrong answers count: a buyer who proves the order gets the attempt back."""
     for key in _lookup_keys(request, number):
-        cache.add(key, 0, LOOKUP_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
+        with contextlib.suppress(ValueError):  # expired meanwhile
+            cache.decr(key)
 
 
 def _proven_order_id(request: HttpRequest) -> int | None:
@@ -64,18 +74,18 @@ def complaint_start(request: HttpRequest) -> HttpResponse:
         status = 400
     elif request.method == "POST":
         number = form.cleaned_data["number"]
-        if _lookup_limited(request, number):
+        if not _lookup_attempt(request, number):
             form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
             form.add_error(None, _("尝试次数过多，请一小时后再试"))
             status = 429
         else:
             order = selectors.buyer_order_prove(number=number, phone_last4=form.cleaned_data["phone_last4"])
             if order is None:
-                _lookup_failed(request, number)
                 # The same answer for an unknown order and wrong digits: nothing to enumerate.
                 form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
                 status = 400
             else:
+                _lookup_succeeded(request, number)
                 request.session.cycle_key()
                 request.session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + PROOF_TTL_SECONDS}
                 return redirect("claims:complaint_new")

@@ -280,3 +280,9 @@ def test_buyer_pages_render_in_english_too(client, settings):
     status = client.get(reverse("claims:complaint_status", args=[complaint.reference]))
     assert new.status_code == status.status_code == 200
     assert new.content.decode().startswith("<!doctype html>") and 'lang="en"' in status.content.decode()
+
+
+def test_successful_proofs_do_not_use_up_the_attempts(client):
+    waybill = WaybillFactory()
+    for _ in range(8):
+        assert prove(client, waybill).status_code == 302
