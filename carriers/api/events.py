@@ -19,17 +19,19 @@ class EventsIngestView(CarrierAPIView):
     max_body_bytes = 4 * 1024 * 1024  # 1000 events of every field at its maximum fit in ~2 MiB
 
     class EventInput(serializers.Serializer):
-        event_id = serializers.CharField(max_length=64, help_text="快递公司的事件编号；同一快递公司内唯一，重复推送被忽略")
+        event_id = serializers.CharField(
+            max_length=64, help_text="快递公司的事件编号（1–64 个可见 ASCII 字符）；同一快递公司内唯一，重复推送被忽略"
+        )
         waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT000000012343")
         code = serializers.ChoiceField(choices=EventCode.values)
         occurred_at = serializers.DateTimeField(help_text="ISO 8601，必须带时区偏移；不得晚于当前时间")
-        location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        location = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="地点，≤200 字")
         delivery_method = serializers.ChoiceField(
             choices=DeliveryMethod.values, required=False, allow_null=True, help_text="仅 DELIVERED 事件，且必填"
         )
         proof_type = serializers.ChoiceField(choices=ProofType.values, required=False, allow_null=True)
         proof_url = serializers.URLField(max_length=500, required=False, allow_blank=True, help_text="https 链接")
-        note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="备注，≤500 字")
 
     Input = inline_serializer(
         name="EventBatch",
