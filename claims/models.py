@@ -177,7 +177,7 @@ class ClaimTransition(models.Model):
         BUYER = "buyer", _("买家")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
-    from_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(max_length=16, blank=True, choices=Claim.Status.choices)
     to_status = models.CharField(max_length=16, choices=Claim.Status.choices)
     actor = models.CharField(max_length=16, choices=Actor.choices)
     actor_user = models.ForeignKey(

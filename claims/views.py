@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -88,8 +90,17 @@ def complaint_start(request: HttpRequest) -> HttpResponse:
                 _lookup_succeeded(request, number)
                 request.session.cycle_key()
                 request.session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + PROOF_TTL_SECONDS}
-                return redirect("claims:complaint_new")
-    return render(request, "claims/complaint_start.html", {"form": form}, status=status)
+                return redirect(_safe_next(request) or "claims:complaint_new")
+    return render(request, "claims/complaint_start.html", {"form": form, "next": _safe_next(request)}, status=status)
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """Where to return after proving the order: only this site's complaint pages."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    prefix = reverse("claims:complaint_start")
+    if target.startswith(prefix) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,7 +140,10 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
     order_id = _proven_order_id(request)
-    complaint = selectors.buyer_complaint_get(order_id=order_id, reference=reference) if order_id else None
+    if order_id is None:
+        # The proof expired (or this is another device): prove the order again, then come back.
+        return redirect(f"{reverse('claims:complaint_start')}?next={request.path}")
+    complaint = selectors.buyer_complaint_get(order_id=order_id, reference=reference)
     if complaint is None:
         raise Http404
     claim = getattr(complaint, "claim", None)

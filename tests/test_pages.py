@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,10 @@ def test_merchant_login_page_loads(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert 'name="password"' in response.content.decode()
+
+
+def test_operator_login_lands_on_disputed_claims(client, django_user_model):
+    django_user_model.objects.create_user("ops", password="pass-word-123", is_staff=True)
+    response = client.post(reverse("login"), {"username": "ops", "password": "pass-word-123"})
+    assert response.status_code == 302
+    assert response.url == reverse("claims:staff_claim_list") + "?status=disputed"

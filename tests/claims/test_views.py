@@ -155,9 +155,31 @@ def test_buyer_sees_only_complaints_of_the_proven_order(client):
     assert client.get(reverse("claims:complaint_status", args=["TSNOPE"])).status_code == 404
 
 
-def test_status_page_without_proof_is_not_found(client):
+def test_status_page_without_proof_asks_to_prove_the_order_then_returns(client):
+    # given a complaint and a buyer whose proof expired (or who comes back on another device)
     complaint = ComplaintFactory()
-    assert client.get(reverse("claims:complaint_status", args=[complaint.reference])).status_code == 404
+    status_url = reverse("claims:complaint_status", args=[complaint.reference])
+    # when the buyer opens the status page, nothing of the complaint is shown: prove first
+    response = client.get(status_url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('claims:complaint_start')}?next={status_url}"
+    # then proving the order brings the buyer back to the status page
+    order = complaint.order
+    proof = client.post(
+        reverse("claims:complaint_start"),
+        {"number": order.order_number, "phone_last4": order.recipient_phone[-4:], "next": status_url},
+    )
+    assert proof.status_code == 302 and proof.url == status_url
+    assert client.get(status_url).status_code == 200
+
+
+def test_proof_never_redirects_off_the_complaint_pages(client):
+    order = WaybillFactory().order
+    response = client.post(
+        reverse("claims:complaint_start"),
+        {"number": order.order_number, "phone_last4": order.recipient_phone[-4:], "next": "https://evil.example/"},
+    )
+    assert response.url == reverse("claims:complaint_new")
 
 
 def test_status_page_past_seven_working_days_shows_escalation(client):

@@ -1,0 +1,15 @@
+"""Project-level pages: the login that sends each kind of user to its own start page."""
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse
+
+from orders.models import MerchantMember
+
+
+class PortalLoginView(auth_views.LoginView):
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if user.is_staff and not MerchantMember.objects.filter(user=user).exists():
+            return f"{reverse('claims:staff_claim_list')}?status=disputed"
+        return super().get_default_redirect_url()
