@@ -1,6 +1,6 @@
 """Platform e-waybill numbers: two-letter carrier prefix, ten-digit serial, one Luhn check digit.
 
-Example: ZT00000001234 + check digit → ``ZT000000012343``. The check digit catches every
+Example: prefix ``ZT``, serial ``0000001002``, check digit ``5`` → ``ZT00000010025``. The check digit catches every
 single-digit typo and most adjacent transpositions before any database lookup.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def validate_waybill_number(value: str) -> str:
     number = normalize_waybill_number(value)
     if not WAYBILL_NUMBER_RE.match(number):
         raise ValidationError(
-            _("面单号格式应为两位大写字母加 %(n)d 位数字，例如 ZT000000012343。") % {"n": SERIAL_DIGITS + 1},
+            _("面单号格式应为两位大写字母加 %(n)d 位数字，例如 ZT00000010025。") % {"n": SERIAL_DIGITS + 1},
             code="waybill_format",
         )
     body, check = number[2:-1], int(number[-1])

@@ -22,7 +22,7 @@ class EventsIngestView(CarrierAPIView):
         event_id = serializers.CharField(
             max_length=64, help_text="快递公司的事件编号（1–64 个可见 ASCII 字符）；同一快递公司内唯一，重复推送被忽略"
         )
-        waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT000000012343")
+        waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT00000010025")
         code = serializers.ChoiceField(choices=EventCode.values)
         occurred_at = serializers.DateTimeField(help_text="ISO 8601，必须带时区偏移；不得晚于当前时间")
         location = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="地点，≤200 字")
@@ -67,9 +67,9 @@ class EventsIngestView(CarrierAPIView):
                 "一批两个事件",
                 request_only=True,
                 value={"events": [
-                    {"event_id": "ZTO-8812345-0001", "waybill_number": "ZT000000012343", "code": "OUT_FOR_DELIVERY",
+                    {"event_id": "ZTO-8812345-0001", "waybill_number": "ZT00000010025", "code": "OUT_FOR_DELIVERY",
                      "occurred_at": "2026-11-25T09:12:00+08:00", "location": "杭州市西湖区文三路营业部"},
-                    {"event_id": "ZTO-8812345-0002", "waybill_number": "ZT000000012343", "code": "DELIVERED",
+                    {"event_id": "ZTO-8812345-0002", "waybill_number": "ZT00000010025", "code": "DELIVERED",
                      "occurred_at": "2026-11-25T10:03:00+08:00", "location": "文三路 100 号",
                      "delivery_method": "door", "proof_type": "photo", "proof_url": "https://proof.zto.example/8812345.jpg"},
                 ]},
