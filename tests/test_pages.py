@@ -28,6 +28,9 @@ def test_language_switch_sets_english_and_the_next_page_follows_it(client):
     page = client.get("/")
     assert page["Content-Language"] == "en"
     assert '<html lang="en">' in page.content.decode()
+    # with the compiled English catalogue (make test compiles it), not just the lang attribute
+    assert "Yinzunda · Door Delivery Guarantee" in page.content.decode()
+    assert "音尊达 · 送货上门保障" not in page.content.decode()
     # and back to Chinese
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert client.get("/")["Content-Language"] == "zh-hans"
