@@ -45,7 +45,6 @@ test: install browser-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
 
 bench: install
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
