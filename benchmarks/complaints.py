@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
+from benchmarks._support import bench_database_url, database_ensure, free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CARRIER_CODE = "BENCHCMP"
 WAYBILL_PREFIX = "BC"
@@ -44,36 +45,10 @@ OVERLAP = timedelta(seconds=2)
 WARMUP = 60  # untimed complaints first: worker and web processes import, connect, fill caches
 
 
-def _bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("benchmarks.complaints needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = (parsed.path.lstrip("/") or "yinzunda") + "_bench_complaints"
-    return urlunparse(parsed._replace(path="/" + name))
-
-
 def _redis_url(db: int) -> str:
     base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     parsed = urlparse(base)
     return urlunparse(parsed._replace(path=f"/{db}"))
-
-
-def _database_ensure(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(
-        host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password or None, dbname="postgres",
-    )
-    admin.autocommit = True
-    name = parsed.path.lstrip("/")
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def _env(database_url: str, redis_url: str) -> dict:
@@ -158,25 +133,6 @@ def seed(count: int) -> None:
     carrier.tokens.all().delete()
     _, raw = carrier_token_create(carrier=carrier, name="bench")
     print(json.dumps({"token": raw, "buyers": buyers}))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit("gunicorn exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not start")
 
 
 def _multipart(fields: dict[str, str]) -> bytes:
@@ -293,12 +249,13 @@ def main(argv: list[str]) -> None:
     args, _ = parser.parse_known_args(argv)
     total = int(args.seconds * args.rate)
     seeded_count = total + WARMUP
-    database_url, redis_url = _bench_database_url(), _redis_url(args.redis_db)
+    database_url = bench_database_url(suffix="_bench_complaints", module="benchmarks.complaints")
+    redis_url = _redis_url(args.redis_db)
     env = _env(database_url, redis_url)
     python = sys.executable
 
     print(f"database {urlparse(database_url).path[1:]}, redis db {args.redis_db}; seeding {seeded_count} buyers…", flush=True)
-    _database_ensure(database_url)
+    database_ensure(database_url)
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     seeded = subprocess.run(  # noqa: S603
         [python, "-c", f"import benchmarks.complaints as b; b.seed({seeded_count})"],
@@ -307,7 +264,7 @@ def main(argv: list[str]) -> None:
     world = json.loads(seeded.stdout.strip().splitlines()[-1])
     warmup, buyers, token = world["buyers"][:WARMUP], world["buyers"][WARMUP:], world["token"]
 
-    port = _free_port()
+    port = free_port()
     logs = Path(os.environ.get("BENCH_LOG_DIR") or tempfile.gettempdir())
     processes = []
     try:
@@ -322,7 +279,7 @@ def main(argv: list[str]) -> None:
              "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=env, stdout=(logs / "bench-complaints-worker.log").open("w"), stderr=subprocess.STDOUT,
         ))
-        _wait_port(port, processes[0])
+        wait_port(port, processes[0])
         time.sleep(3)  # let the worker connect to the broker
         _warm_up(port, warmup, redis_url)
 

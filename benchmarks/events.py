@@ -22,7 +22,6 @@ import io
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from benchmarks._support import bench_database_url, database_ensure, dsn, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CARRIER_CODE = "BENCHZTO"
@@ -43,37 +43,6 @@ LOCATIONS = ["杭州转运中心", "上海青浦分拨中心", "广州白云转�
              "浙江省杭州市西湖区文三路营业部", "江苏省南京市鼓楼区中山北路驿站"]
 JOURNEY = ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_HUB", "DEPARTED_HUB",
            "ARRIVED_AT_STATION", "OUT_FOR_DELIVERY", "DELIVERED"]
-
-
-def _bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("benchmarks.events needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = (parsed.path.lstrip("/") or "yinzunda") + "_bench_events"
-    return urlunparse(parsed._replace(path="/" + name))
-
-
-def _dsn(url: str) -> dict:
-    parsed = urlparse(url)
-    return {
-        "host": parsed.hostname or "127.0.0.1", "port": parsed.port or 5432,
-        "user": parsed.username or "postgres", "password": parsed.password or None,
-        "dbname": parsed.path.lstrip("/"),
-    }
-
-
-def _database_ensure(url: str) -> None:
-    import psycopg2
-
-    dsn = _dsn(url)
-    admin = psycopg2.connect(**{**dsn, "dbname": "postgres"})
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dsn["dbname"]])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{dsn["dbname"]}"')
-    admin.close()
 
 
 def _server_env(url: str) -> dict:
@@ -169,25 +138,6 @@ def _batches(run: str, count: int, size: int, numbers: list[str]) -> list[list[d
     return batches
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit("gunicorn exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not start")
-
-
 def _post(port: int, token: str, body: bytes) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request("POST", "/api/v1/carrier/events", body=body, headers={
@@ -252,7 +202,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
                    e.get("proof_url", ""), e.get("note", ""), received]
             lines.append("\t".join(_copy_text(v) for v in row))
         buffers.append(("\n".join(lines) + "\n").encode())
-    conn = psycopg2.connect(**_dsn(url))
+    conn = psycopg2.connect(**dsn(url))
     sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
            "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
     started = time.perf_counter()
@@ -275,10 +225,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args, _ = parser.parse_known_args(argv)
 
-    url = _bench_database_url()
+    url = bench_database_url(suffix="_bench_events", module="benchmarks.events")
     env = _server_env(url)
-    print(f"database: {_dsn(url)['dbname']} (private to this benchmark)", flush=True)
-    _database_ensure(url)
+    print(f"database: {dsn(url)['dbname']} (private to this benchmark)", flush=True)
+    database_ensure(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     seeded = subprocess.run([sys.executable, "-m", "benchmarks.events", "--seed"], cwd=ROOT, env=env,
                             check=True, capture_output=True, text=True)
@@ -286,7 +236,7 @@ def main(argv: list[str]) -> None:
     token, waybill_ids = info["token"], info["waybills"]
     numbers = sorted(waybill_ids)
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "gunicorn", "yinzunda.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
          "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"],
@@ -294,7 +244,7 @@ def main(argv: list[str]) -> None:
     )
     import psycopg2
 
-    conn = psycopg2.connect(**_dsn(url))
+    conn = psycopg2.connect(**dsn(url))
     with conn.cursor() as cursor:
         cursor.execute("SELECT id FROM carriers_carrier WHERE code = %s", [CARRIER_CODE])
         carrier_id = cursor.fetchone()[0]
@@ -303,7 +253,7 @@ def main(argv: list[str]) -> None:
     expected = args.batches * args.batch_size
     rounds: list[tuple[float, float]] = []
     try:
-        _wait_for(port, server)
+        wait_port(port, server)
         warm = _batches(uuid.uuid4().hex[:8], args.warmup, args.batch_size, numbers)
         _api_run(port, token, [json.dumps({"events": b}, ensure_ascii=False).encode() for b in warm], args.concurrency)
         for number in range(1, args.rounds + 1):
