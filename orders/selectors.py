@@ -21,7 +21,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from carriers.models import Carrier
 from claims.models import Claim, ClaimTransition, Complaint, Notification
 from waybills.models import DeliveryMethod, TrackingEvent, Waybill
 from waybills.numbers import normalize_waybill_number
@@ -203,10 +202,6 @@ def order_list(
         time_field="created_at",
         page_size=page_size,
     )
-
-
-def carriers_for_filter() -> list[Carrier]:
-    return list(Carrier.objects.order_by("code"))
 
 
 def order_get(*, merchant: Merchant, order_id: int) -> Order:
