@@ -26,15 +26,9 @@ from waybills.models import DeliveryMethod, TrackingEvent, Waybill
 from waybills.numbers import normalize_waybill_number
 
 from .models import LedgerEntry, Merchant, MerchantMember, Order, YinzundaPurchase
-from .services import money
+from .services import NOT_BUYABLE_STATUSES, money
 
 PAGE_SIZE = 50
-NOT_BUYABLE_STATUSES = [
-    Waybill.Status.DELIVERED,
-    Waybill.Status.RETURNED,
-    Waybill.Status.RETURN_SCHEDULED,
-    Waybill.Status.RETURN_PICKED_UP,
-]
 SEARCH_LIMIT = 200
 ZERO = Decimal("0.00")
 

@@ -17,6 +17,13 @@ from waybills.models import Waybill
 from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
 
 CENT = Decimal("0.01")
+# Parcels past delivery or on their way back: too late to buy the tier.
+NOT_BUYABLE_STATUSES = frozenset({
+    Waybill.Status.DELIVERED,
+    Waybill.Status.RETURNED,
+    Waybill.Status.RETURN_SCHEDULED,
+    Waybill.Status.RETURN_PICKED_UP,
+})
 
 
 def money(value: Decimal | str | int) -> Decimal:
@@ -90,9 +97,7 @@ def purchase_refusal_reason(*, order: Order, waybill: Waybill | None) -> str | N
         return _("未使用平台电子面单")
     if not waybill.carrier.is_partner:
         return _("%(carrier)s 不是音尊达合作快递") % {"carrier": waybill.carrier.name}
-    if waybill.is_delivered() or waybill.status in {
-        Waybill.Status.DELIVERED, Waybill.Status.RETURNED, Waybill.Status.RETURN_SCHEDULED, Waybill.Status.RETURN_PICKED_UP
-    }:
+    if waybill.is_delivered() or waybill.status in NOT_BUYABLE_STATUSES:
         return _("包裹已签收或已退回")
     if any(p.status == YinzundaPurchase.Status.ACTIVE for p in order.purchases.all()):
         return _("已购买音尊达")
