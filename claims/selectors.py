@@ -58,6 +58,11 @@ def complaint_regulation_clock(*, complaint: Complaint, now: datetime | None = N
     return RegulationClock(due_at=due, overdue=now > due)
 
 
+def claims_to_settle(*, period_end: datetime) -> QuerySet[Claim]:
+    """Payable claims resolved before period_end that no statement holds yet."""
+    return Claim.objects.filter(status__in=Claim.PAYABLE, settlement__isnull=True, resolved_at__lt=period_end)
+
+
 def staff_claims(*, status: str | None = Claim.Status.DISPUTED) -> QuerySet[Claim]:
     qs = Claim.objects.select_related("carrier", "merchant", "order", "waybill", "complaint")
     if status:

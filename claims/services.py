@@ -30,6 +30,7 @@ from waybills.models import TrackingEvent, Waybill
 from . import routing
 from .errors import ClaimTransitionNotAllowed, ComplaintTokenReused, NotFound, SettlementAlreadyPaid
 from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
+from .selectors import claims_to_settle
 
 logger = logging.getLogger(__name__)
 
@@ -216,9 +217,7 @@ def claim_rule(*, claim_id: int, user, uphold: bool, reason: str) -> Claim:
 def settlement_issue(*, carrier: Carrier, period_end: datetime) -> Settlement | None:
     """Gather the carrier's payable claims resolved before period_end into one statement."""
     claims = list(
-        Claim.objects.select_for_update()
-        .filter(carrier=carrier, status__in=Claim.PAYABLE, settlement__isnull=True, resolved_at__lt=period_end)
-        .order_by("pk")
+        claims_to_settle(period_end=period_end).select_for_update().filter(carrier=carrier).order_by("pk")
     )
     if not claims:
         return None

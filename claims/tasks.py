@@ -87,11 +87,12 @@ def settlements_issue_daily() -> list[int]:
     """Beat (02:00): one statement per carrier of its payable claims resolved before midnight."""
     from carriers.models import Carrier
 
+    from .selectors import claims_to_settle
     from .services import settlement_issue
 
     period_end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     carrier_ids = (
-        Claim.objects.filter(status__in=Claim.PAYABLE, settlement__isnull=True, resolved_at__lt=period_end)
+        claims_to_settle(period_end=period_end)
         .values_list("carrier_id", flat=True)
         .distinct()
     )
