@@ -409,16 +409,15 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         )
         reason = decision.reason
         if decision.opens_claim:
+            status = Complaint.Status.CLAIM_OPENED
             existing = _live_claim_on_waybill(waybill.pk)
             if existing is not None:
-                status = Complaint.Status.CLAIM_OPENED
                 reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": existing.pk}
             else:
                 claim_open(
                     waybill=waybill, complaint=complaint, complaint_type=complaint.complaint_type,
                     tariff=purchase.tariff, amount=decision.amount, reason=reason, now=now,
                 )
-                status = Complaint.Status.CLAIM_OPENED
         elif decision.action == routing.FORWARD:
             status = Complaint.Status.FORWARDED
             notification_create(
