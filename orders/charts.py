@@ -9,13 +9,11 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from yinzunda.templatetags.yinzunda import yuan
+
 
 def _n(value: float) -> str:
     return f"{value:.1f}"
-
-
-def _fmt(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
 
 
 def bar_chart_daily(
@@ -42,7 +40,7 @@ def bar_chart_daily(
                     css,
                     day.isoformat(),
                     series_labels[j],
-                    _fmt(value),
+                    yuan(value),
                 )
             )
         if i % 7 == 0 or (i == len(days) - 1 and i % 7 >= 3):
@@ -62,7 +60,7 @@ def bar_chart_daily(
         r=width - 8,
         b=top + plot_h,
         t=top + 8,
-        peak=_fmt(peak),
+        peak=yuan(peak),
     )
     legend = format_html(
         '<rect x="{x1}" y="2" width="10" height="10" fill="#c8102e"/><text x="{x1t}" y="11" font-size="11">{a}</text>'
