@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,6 +18,8 @@ from .services import (
     carrier_token_create,
     carrier_token_revoke,
     carrier_token_rotate,
+    carrier_tokens_revoke_all,
+    carrier_tokens_rotate_all,
     webhook_replay,
 )
 
@@ -59,19 +60,12 @@ class CarrierAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("轮换令牌（吊销全部有效令牌并生成一个新令牌）"))
     def rotate_tokens(self, request, queryset) -> None:
         for carrier in queryset:
-            with transaction.atomic():
-                for token in carrier.tokens.filter(revoked_at__isnull=True):
-                    carrier_token_revoke(token=token)
-                _token, raw = carrier_token_create(carrier=carrier, name=_("后台轮换"))
+            _token, raw = carrier_tokens_rotate_all(carrier=carrier, name=_("后台轮换"))
             _show_token_once(request, carrier, raw)
 
     @admin.action(description=gettext_lazy("吊销全部有效令牌"))
     def revoke_tokens(self, request, queryset) -> None:
-        count = 0
-        for carrier in queryset:
-            for token in carrier.tokens.filter(revoked_at__isnull=True):
-                carrier_token_revoke(token=token)
-                count += 1
+        count = sum(carrier_tokens_revoke_all(carrier=carrier) for carrier in queryset)
         messages.success(request, _("已吊销 %(n)d 个令牌。") % {"n": count})
 
 

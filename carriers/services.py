@@ -33,6 +33,22 @@ def carrier_token_rotate(*, token: CarrierToken) -> tuple[CarrierToken, str]:
     return carrier_token_create(carrier=token.carrier, name=token.name)
 
 
+def carrier_tokens_revoke_all(*, carrier: Carrier) -> int:
+    """Revoke every live token of the carrier; the number revoked."""
+    count = 0
+    for token in carrier.tokens.filter(revoked_at__isnull=True):
+        carrier_token_revoke(token=token)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def carrier_tokens_rotate_all(*, carrier: Carrier, name: str = "") -> tuple[CarrierToken, str]:
+    """Revoke every live token of the carrier and issue one replacement, in one step."""
+    carrier_tokens_revoke_all(carrier=carrier)
+    return carrier_token_create(carrier=carrier, name=name)
+
+
 def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery | None:
     """Record a webhook for the carrier and send it after commit; none if no URL is registered."""
     if not carrier.webhook_url:
