@@ -27,6 +27,11 @@ class SettlementAlreadyPaid(DomainError):
     code = "settlement_already_paid"
 
 
+class PaymentAmountMismatch(DomainError):
+    code = "payment_amount_mismatch"
+    http_status = 422
+
+
 class PurchaseRefused(DomainError):
     code = "purchase_refused"
     http_status = 422

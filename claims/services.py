@@ -28,7 +28,13 @@ from orders.services import ledger_record, money
 from waybills.models import TrackingEvent, Waybill
 
 from . import routing
-from .errors import ClaimTransitionNotAllowed, ComplaintTokenReused, NotFound, SettlementAlreadyPaid
+from .errors import (
+    ClaimTransitionNotAllowed,
+    ComplaintTokenReused,
+    NotFound,
+    PaymentAmountMismatch,
+    SettlementAlreadyPaid,
+)
 from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
 from .selectors import claims_to_settle
 
@@ -251,12 +257,21 @@ def settlement_issue(*, carrier: Carrier, period_end: datetime) -> Settlement | 
 
 
 @transaction.atomic
-def settlement_confirm_payment(*, settlement_id: int, carrier: Carrier, payment_reference: str) -> Settlement:
-    """The carrier paid: every claim of the statement is settled and each merchant credited once."""
+def settlement_confirm_payment(
+    *, settlement_id: int, carrier: Carrier, payment_reference: str, amount: Decimal | None = None
+) -> Settlement:
+    """The carrier paid: every claim of the statement is settled and each merchant credited once.
+
+    `amount`, when the carrier states what it paid, must be the statement's total."""
     try:
         settlement = Settlement.objects.select_for_update().get(pk=settlement_id, carrier=carrier)
     except Settlement.DoesNotExist:
         raise NotFound(_("结算单不存在")) from None
+    if amount is not None and amount != settlement.total_amount:
+        raise PaymentAmountMismatch(
+            _("付款金额 %(a)s 与结算单应付总额 %(t)s 不符。") % {"a": amount, "t": settlement.total_amount},
+            field="amount",
+        )
     if settlement.status == Settlement.Status.PAID:
         raise SettlementAlreadyPaid(
             _("结算单已于 %(at)s 确认付款（流水号 %(ref)s）")

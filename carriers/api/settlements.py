@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from carriers.selectors import carrier_settlement_detail, carrier_settlements_list
 from claims import services as claim_services
-from claims.errors import DomainError, NotFound
+from claims.errors import NotFound
 from claims.models import Settlement
 
 from .base import (
@@ -31,11 +31,6 @@ from .base import (
 from .claims import _validated
 from .idempotency import idempotent
 from .pagination import keyset_page
-
-
-class PaymentAmountMismatch(DomainError):
-    code = "payment_amount_mismatch"
-    http_status = 422
 
 
 class SettlementOutput(serializers.Serializer):
@@ -134,17 +129,9 @@ class SettlementConfirmPaymentView(CarrierAPIView):
         carrier = self.carrier
 
         def action() -> Response:
-            amount = data.get("amount")
-            if amount is not None:
-                settlement = _settlement_or_404(carrier, settlement_id)
-                if amount != settlement.total_amount:
-                    raise PaymentAmountMismatch(
-                        _("付款金额 %(a)s 与结算单应付总额 %(t)s 不符。")
-                        % {"a": amount, "t": settlement.total_amount},
-                        field="amount",
-                    )
             claim_services.settlement_confirm_payment(
-                settlement_id=settlement_id, carrier=carrier, payment_reference=data["payment_reference"]
+                settlement_id=settlement_id, carrier=carrier, payment_reference=data["payment_reference"],
+                amount=data.get("amount"),
             )
             return Response(SettlementOutput(_settlement_or_404(carrier, settlement_id)).data)
 
