@@ -138,3 +138,12 @@ def parse_updated_since(request) -> datetime | None:
     if raw is None or raw == "":
         return None
     return parse_aware_datetime(raw, field="updated_since")
+
+
+def validated_input(serializer_class, request) -> dict:
+    """The request body (a JSON object) validated by the view's Input serializer."""
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": [_("请求体应为 JSON 对象。")]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -28,6 +28,7 @@ from .base import (
     list_parameters,
     parse_statuses,
     parse_updated_since,
+    validated_input,
 )
 from .idempotency import idempotent
 from .pagination import keyset_page
@@ -153,7 +154,7 @@ class ClaimAcceptView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = _validated(self.Input, request)
+        data = validated_input(self.Input, request)
         carrier = self.carrier
 
         def action() -> Response:
@@ -197,7 +198,7 @@ class ClaimDisputeView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = _validated(self.Input, request)
+        data = validated_input(self.Input, request)
         evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
         carrier = self.carrier
 
@@ -206,11 +207,3 @@ class ClaimDisputeView(CarrierAPIView):
             return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id)).data)
 
         return idempotent(request, carrier=carrier, action=action)
-
-
-def _validated(serializer_class, request) -> dict:
-    if not isinstance(request.data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("请求体应为 JSON 对象。")]})
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -27,8 +27,8 @@ from .base import (
     list_parameters,
     parse_statuses,
     parse_updated_since,
+    validated_input,
 )
-from .claims import _validated
 from .idempotency import idempotent
 from .pagination import keyset_page
 
@@ -125,7 +125,7 @@ class SettlementConfirmPaymentView(CarrierAPIView):
         tags=["settlements"],
     )
     def post(self, request, settlement_id: int):
-        data = _validated(self.Input, request)
+        data = validated_input(self.Input, request)
         carrier = self.carrier
 
         def action() -> Response:
