@@ -278,7 +278,10 @@ def settlement_confirm_payment(
             % {"at": timezone.localtime(settlement.paid_at).strftime("%Y-%m-%d %H:%M"), "ref": settlement.payment_reference}
         )
     now = timezone.now()
-    claims = list(Claim.objects.select_for_update().filter(settlement=settlement).order_by("pk"))
+    # The merchant comes with the claims (its ledger entry needs it), but only claims are locked.
+    claims = list(
+        Claim.objects.select_for_update(of=("self",)).select_related("merchant").filter(settlement=settlement).order_by("pk")
+    )
     for claim in claims:
         _claim_transition(
             claim_id=claim.pk, to_status=Claim.Status.SETTLED, actor=Actor.CARRIER, carrier=carrier,
