@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from carriers.models import Carrier
+from claims.routing import BREACH_METHODS
 from orders.models import Order
 
 from .models import DeliveryMethod, EventCode, ProofType, TrackingEvent, Waybill, WaybillSequence
@@ -57,8 +58,6 @@ EVENT_STATUS: dict[str, str] = {
     EventCode.RETURN_PICKUP_SCHEDULED: Waybill.Status.RETURN_SCHEDULED,
     EventCode.RETURN_PICKED_UP: Waybill.Status.RETURN_PICKED_UP,
 }
-# Deliveries that may open a claim without any complaint (DESIGN §3.5).
-CLAIM_CANDIDATE_METHODS = frozenset({DeliveryMethod.LOCKER, DeliveryMethod.STATION})
 
 MAX_EVENTS_PER_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # carrier clocks drift a little
@@ -418,8 +417,9 @@ def _events_store_portable(*, carrier: Carrier, rows: list[dict], now: datetime)
         Waybill.objects.filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=at), pk=wid).update(
             delivered_at=at, delivery_method=row["delivery_method"]
         )
+    # Locker/station deliveries may open a claim without any complaint (DESIGN §3.5).
     candidates = sorted(
         pks[r["event_id"]] for r in new_rows
-        if r["code"] == EventCode.DELIVERED and r["delivery_method"] in CLAIM_CANDIDATE_METHODS
+        if r["code"] == EventCode.DELIVERED and r["delivery_method"] in BREACH_METHODS
     )
     return len(pks), candidates
