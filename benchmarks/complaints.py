@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
-from benchmarks._support import bench_database_url, database_ensure, free_port, wait_port
+from benchmarks._support import bench_database_url, database_ensure, dsn, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CARRIER_CODE = "BENCHCMP"
@@ -222,9 +222,7 @@ def _percentile(values: list[float], q: float) -> float:
 def _server_side(database_url: str, waybills: list[str]) -> list[float]:
     import psycopg2
 
-    parsed = urlparse(database_url)
-    conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-                            dbname=parsed.path.lstrip("/"))
+    conn = psycopg2.connect(**dsn(database_url))
     with conn.cursor() as cursor:
         cursor.execute(
             """SELECT EXTRACT(EPOCH FROM c.opened_at - p.created_at) FROM claims_claim c
