@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ComplaintType
@@ -248,6 +249,9 @@ class Notification(models.Model):
     merchant = models.ForeignKey("orders.Merchant", on_delete=models.CASCADE, related_name="notifications")
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     title = models.CharField(max_length=200)
+    # The untranslated message and its values: the inbox renders them in the reader's language.
+    title_template = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -260,3 +264,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def display_title(self) -> str:
+        """The title in the active language (falls back to the stored rendering)."""
+        if not self.title_template:
+            return self.title
+        try:
+            return gettext(self.title_template) % self.params if self.params else gettext(self.title_template)
+        except (KeyError, TypeError, ValueError):
+            return self.title

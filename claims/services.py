@@ -17,8 +17,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from carriers.models import Carrier, Tariff
 from carriers.selectors import tariff_payout
@@ -56,9 +57,20 @@ def claim_webhook_payload(claim: Claim) -> dict:
     }
 
 
-def notification_create(*, merchant_id: int, claim: Claim | None, title: str, body: str = "") -> Notification:
-    """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks)."""
-    note = Notification.objects.create(merchant_id=merchant_id, claim=claim, title=title[:200], body=body)
+def notification_create(
+    *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = ""
+) -> Notification:
+    """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks).
+
+    `title` is an untranslated message (gettext_noop) with %-placeholders: the inbox shows it
+    in each reader's language; the stored `title` is the rendering in the default language.
+    """
+    params = {key: str(value) if isinstance(value, Decimal) else value for key, value in (params or {}).items()}
+    with translation.override(settings.LANGUAGE_CODE):
+        rendered = _(title) % params if params else _(title)
+    note = Notification.objects.create(
+        merchant_id=merchant_id, claim=claim, title=rendered[:200], title_template=title[:200], params=params, body=body
+    )
 
     def _send() -> None:
         from .tasks import notification_email
@@ -107,8 +119,8 @@ def claim_open(
     notification_create(
         merchant_id=order.merchant_id,
         claim=claim,
-        title=_("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）")
-        % {"carrier": carrier.name, "amount": claim.amount, "order": order.order_number},
+        title=gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
+        params={"carrier": carrier.name, "amount": claim.amount, "order": order.order_number},
         body=reason,
     )
     return claim
@@ -167,8 +179,8 @@ def claim_accept(*, claim_id: int, carrier: Carrier, reason: str = "") -> Claim:
     )
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
-        title=_("%(carrier)s 已接受索赔 #%(id)s，赔付 ¥%(amount)s 将随结算到账")
-        % {"carrier": carrier.name, "id": claim.pk, "amount": claim.amount},
+        title=gettext_noop("%(carrier)s 已接受索赔 #%(id)s，赔付 ¥%(amount)s 将随结算到账"),
+        params={"carrier": carrier.name, "id": claim.pk, "amount": claim.amount},
     )
     return claim
 
@@ -181,7 +193,8 @@ def claim_dispute(*, claim_id: int, carrier: Carrier, reason: str, evidence: lis
     )
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
-        title=_("%(carrier)s 对索赔 #%(id)s 提出申诉，平台将仲裁") % {"carrier": carrier.name, "id": claim.pk},
+        title=gettext_noop("%(carrier)s 对索赔 #%(id)s 提出申诉，平台将仲裁"),
+        params={"carrier": carrier.name, "id": claim.pk},
         body=reason,
     )
     return claim
@@ -201,7 +214,8 @@ def claim_auto_accept(*, claim_id: int, now: datetime | None = None) -> Claim | 
     webhook_enqueue(carrier=claim.carrier, event_type="claim.auto_accepted", payload=claim_webhook_payload(claim))
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
-        title=_("索赔 #%(id)s 已超时自动接受，赔付 ¥%(amount)s") % {"id": claim.pk, "amount": claim.amount},
+        title=gettext_noop("索赔 #%(id)s 已超时自动接受，赔付 ¥%(amount)s"),
+        params={"id": claim.pk, "amount": claim.amount},
     )
     return claim
 
@@ -212,10 +226,10 @@ def claim_rule(*, claim_id: int, user, uphold: bool, reason: str) -> Claim:
     to_status = Claim.Status.UPHELD if uphold else Claim.Status.DISMISSED
     claim = _claim_transition(claim_id=claim_id, to_status=to_status, actor=Actor.STAFF, user=user, reason=reason)
     webhook_enqueue(carrier=claim.carrier, event_type="claim.resolved", payload={**claim_webhook_payload(claim), "reason": reason})
-    title = (
-        _("索赔 #%(id)s 仲裁结果：支持赔付 ¥%(amount)s") if uphold else _("索赔 #%(id)s 仲裁结果：驳回")
-    ) % {"id": claim.pk, "amount": claim.amount}
-    notification_create(merchant_id=claim.merchant_id, claim=claim, title=title, body=reason)
+    title = gettext_noop("索赔 #%(id)s 仲裁结果：支持赔付 ¥%(amount)s") if uphold else gettext_noop("索赔 #%(id)s 仲裁结果：驳回")
+    notification_create(
+        merchant_id=claim.merchant_id, claim=claim, title=title, params={"id": claim.pk, "amount": claim.amount}, body=reason
+    )
     return claim
 
 
@@ -300,7 +314,8 @@ def settlement_confirm_payment(
         paid = sum((c.amount for c in claims if c.merchant_id == merchant_id), Decimal("0"))
         notification_create(
             merchant_id=merchant_id, claim=None,
-            title=_("%(carrier)s 已付款，赔付 ¥%(amount)s 已入账") % {"carrier": carrier.name, "amount": money(paid)},
+            title=gettext_noop("%(carrier)s 已付款，赔付 ¥%(amount)s 已入账"),
+            params={"carrier": carrier.name, "amount": money(paid)},
         )
     return settlement
 
@@ -440,8 +455,8 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
             status = Complaint.Status.FORWARDED
             notification_create(
                 merchant_id=complaint.order.merchant_id, claim=None,
-                title=_("买家投诉 %(ref)s（订单 %(order)s）已转您处理")
-                % {"ref": complaint.reference, "order": complaint.order.order_number},
+                title=gettext_noop("买家投诉 %(ref)s（订单 %(order)s）已转您处理"),
+                params={"ref": complaint.reference, "order": complaint.order.order_number},
                 body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{reason}",
             )
         else:

@@ -86,3 +86,19 @@ def test_one_complaint_has_at_most_one_claim():
     claim = open_claim()
     with pytest.raises(IntegrityError):
         open_claim(complaint=claim.complaint)
+
+
+def test_inbox_title_follows_the_readers_language_and_mail_stays_chinese():
+    from django.utils import translation
+
+    from claims.models import Notification
+
+    claim = open_claim()
+    note = Notification.objects.filter(claim=claim).latest("id")
+    # the stored rendering (used by the e-mail) is in the default language, Chinese
+    assert note.title.startswith("已向")
+    with translation.override("en"):
+        expected = f"Claim for ¥5.00 filed with {claim.carrier.name} (order {claim.order.order_number})"
+        assert note.display_title() == expected
+    with translation.override("zh-hans"):
+        assert note.display_title() == note.title
