@@ -196,6 +196,27 @@ def demo_world_exists() -> bool:
     return Order.objects.filter(merchant__code=MERCHANTS[0].code).exists()
 
 
+def demo_buyer_samples(*, limit: int = 3) -> list[tuple[str, str, str]]:
+    """Demo orders a visitor can complain about as a buyer: (order number, phone last 4, what happened).
+
+    Yinzunda parcels delivered within the complaint window come first (a covered complaint opens
+    a claim); orders without the tier follow (their complaints go to the merchant).
+    """
+    delivered = Order.objects.filter(
+        merchant__code__in=[m.code for m in MERCHANTS],
+        waybill__delivered_at__gte=timezone.now() - timedelta(days=settings.YINZUNDA_COMPLAINT_WINDOW_DAYS),
+        complaints__isnull=True,
+        claims__isnull=True,
+    )
+    with_tier = delivered.filter(purchases__status=YinzundaPurchase.Status.ACTIVE)
+    without_tier = delivered.exclude(purchases__status=YinzundaPurchase.Status.ACTIVE)
+    samples = []
+    for queryset, label in ((with_tier, "音尊达"), (without_tier, "未购买音尊达")):
+        rows = queryset.order_by("order_number").values_list("order_number", "recipient_phone", "waybill__delivery_method")
+        samples += [(number, phone[-4:], f"{label} · {method}") for number, phone, method in rows[:limit]]
+    return samples
+
+
 def demo_world_build(*, orders: int = 3000, now: datetime | None = None) -> DemoSummary:
     """Build the demo world once; a rerun only refreshes the printed logins and carrier tokens."""
     now = now or timezone.now()

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import Carrier, CarrierToken, Tariff
@@ -172,3 +173,16 @@ def test_every_yinzunda_parcel_dropped_at_a_locker_or_station_has_its_claim(seed
     )
     assert dropped.exists()
     assert not dropped.filter(claims__isnull=True).exists()
+
+
+def test_seed_demo_prints_buyer_orders_that_prove_and_can_be_complained_about(seeded, client):
+    # given the sample buyer orders printed by the seed
+    lines = seeded.split("demo buyer orders")[1].strip().splitlines()[1:]
+    samples = [line.split()[:2] for line in lines if line.startswith("  DY")]
+    assert samples
+    for number, last4 in samples:
+        # when a visitor proves the order with the printed digits
+        response = client.post(reverse("claims:complaint_start"), {"number": number, "phone_last4": last4})
+        # then the complaint form opens for it
+        assert response.status_code == 302 and response.url == reverse("claims:complaint_new")
+        client.cookies.clear()

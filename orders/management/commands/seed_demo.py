@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.demo import demo_world_build
+from orders.demo import demo_buyer_samples, demo_world_build
 
 
 class Command(BaseCommand):
@@ -40,3 +40,6 @@ class Command(BaseCommand):
         self.stdout.write("\n快递 API 令牌 / carrier API tokens (Authorization: Bearer …; 每次运行重新签发):")
         for code, raw in summary.tokens:
             self.stdout.write(f"  {code:<6} {raw}")
+        self.stdout.write("\n买家投诉示例 / demo buyer orders (/complaint/: 订单号 + 手机后四位):")
+        for number, last4, what in demo_buyer_samples():
+            self.stdout.write(f"  {number}  {last4}  {what}")
