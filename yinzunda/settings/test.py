@@ -1,5 +1,13 @@
-"""Test settings: the real PostgreSQL and Redis every development and CI machine has."""
+"""Test settings: the real PostgreSQL and Redis every development and CI machine has.
+
+Two checkouts on one machine never share a test database or Redis keys: both carry a short
+hash of the checkout's path.
+"""
+import hashlib
 import os
+from pathlib import Path
+
+CHECKOUT_ID = hashlib.sha1(str(Path(__file__).resolve().parent.parent.parent).encode()).hexdigest()[:8]
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
 # Database 9 keeps test keys apart from anything else on the shared Redis.
@@ -7,7 +15,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import BASE_DIR  # noqa: E402
+from .base import BASE_DIR, CACHES, DATABASES  # noqa: E402
+
+DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_yinzunda_{CHECKOUT_ID}"
+CACHES["default"]["KEY_PREFIX"] = f"t{CHECKOUT_ID}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
