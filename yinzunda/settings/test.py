@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-CHECKOUT_ID = hashlib.sha1(str(Path(__file__).resolve().parent.parent.parent).encode()).hexdigest()[:8]
+CHECKOUT_ID = hashlib.sha1(str(Path(__file__).resolve().parent.parent.parent).encode(), usedforsecurity=False).hexdigest()[:8]
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
 # Database 9 keeps test keys apart from anything else on the shared Redis.
