@@ -1,22 +1,57 @@
-"""What the benchmark modules share: a private PostgreSQL database and a server on a free port."""
+"""What the benchmark modules share: options, a private PostgreSQL database, COPY, servers on free ports.
+
+Every bench names its database after DATABASE_URL's (`<name>_bench_<bench>`, `..._smoke` at
+smoke size), so it never touches your data and two checkouts with their own DATABASE_URL
+never meet. Servers, workers and throwaway redis-servers run in their own process groups and
+are killed with them when the bench ends, whatever way it ends.
+"""
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
+import math
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+ROOT = Path(__file__).resolve().parent.parent
+COPY_CHUNK = 100_000
 
-def bench_database_url(*, suffix: str, module: str) -> str:
-    """DATABASE_URL's database name + suffix: the bench never touches your data."""
+
+# --- options -------------------------------------------------------------------------------------
+
+
+def options_parse(parser: argparse.ArgumentParser, argv: list[str], *, smoke: dict) -> argparse.Namespace:
+    """Parse a bench's options; `--smoke` swaps in the tiny defaults `smoke` (explicit options still win)."""
+    parser.add_argument("--smoke", action="store_true", help="tiny size: checks the bench runs, measures nothing")
+    if "--smoke" in argv:
+        parser.set_defaults(**smoke)
+    args, _ = parser.parse_known_args(argv)
+    return args
+
+
+# --- database --------------------------------------------------------------------------------------
+
+
+def bench_database_url(*, suffix: str, module: str, smoke: bool = False) -> str:
+    """DATABASE_URL's database name + suffix (+ `_smoke`): the bench never touches your data."""
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yinzunda")
     parsed = urlparse(base)
     if not parsed.scheme.startswith("postgres"):
         sys.exit(f"{module} needs PostgreSQL (DATABASE_URL=postgres://...)")
-    name = (parsed.path.lstrip("/") or "yinzunda") + suffix
+    name = (parsed.path.lstrip("/") or "yinzunda") + suffix + ("_smoke" if smoke else "")
     return urlunparse(parsed._replace(path="/" + name))
+
+
+def database_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
 
 
 def dsn(url: str) -> dict:
@@ -28,18 +63,79 @@ def dsn(url: str) -> dict:
     }
 
 
-def database_ensure(url: str) -> None:
-    """Create the database named by url if it does not exist yet."""
+def _admin(url: str):
     import psycopg2
 
-    params = dsn(url)
-    admin = psycopg2.connect(**{**params, "dbname": "postgres"})
+    admin = psycopg2.connect(**{**dsn(url), "dbname": "postgres"})
     admin.autocommit = True
+    return admin
+
+
+def database_ensure(url: str) -> None:
+    """Create the database named by url if it does not exist yet."""
+    name = database_name(url)
+    admin = _admin(url)
     with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["dbname"]])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{params["dbname"]}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
+
+
+def database_drop(url: str) -> None:
+    """Drop the database named by url (and its leftover connections) if it exists."""
+    admin = _admin(url)
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
+    admin.close()
+
+
+@contextlib.contextmanager
+def bench_database(url: str, *, smoke: bool) -> Iterator[str]:
+    """The bench's database, migrated. At smoke size it starts empty and is dropped afterwards."""
+    if smoke:
+        database_drop(url)  # a crashed earlier smoke run must not leave rows behind
+    database_ensure(url)
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base"}
+        subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
+        yield url
+    finally:
+        if smoke:
+            database_drop(url)
+
+
+def copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return r"\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_line(row: Iterable) -> str:
+    return "\t".join(copy_text(v) for v in row) + "\n"
+
+
+def copy_rows(cursor, table: str, columns: list[str], rows: Iterable[Iterable]) -> int:
+    """COPY rows into a table, COPY_CHUNK rows at a time; returns how many were written."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)"
+    count, buffer = 0, io.StringIO()
+    for row in rows:
+        buffer.write(copy_line(row))
+        count += 1
+        if count % COPY_CHUNK == 0:
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer)
+            buffer = io.StringIO()
+    if buffer.tell():
+        buffer.seek(0)
+        cursor.copy_expert(sql, buffer)
+    return count
+
+
+# --- processes ---------------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -48,15 +144,86 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60, what: str = "gunicorn") -> None:
     """Until the server accepts connections; exit if it died or never came up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit("gunicorn exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not start")
+            sys.exit(f"{what} exited early")
+        if port_open(port):
+            return
+        time.sleep(0.2)
+    sys.exit(f"{what} did not start")
+
+
+class Processes:
+    """Servers and workers of one bench run, each in its own process group; `with` stops them all."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, command: list[str], *, env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
+        out = log.open("w") if log else subprocess.DEVNULL
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter, gunicorn, celery, redis-server
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started.append(proc)
+        return proc
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.started]
+
+    def _signal(self, proc: subprocess.Popen, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    def stop(self) -> None:
+        """SIGTERM every group (gunicorn and celery shut their children down), SIGKILL what stays."""
+        for proc in self.started:
+            self._signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+        for proc in self.started:
+            self._signal(proc, signal.SIGKILL)  # the group: pool children the parent left behind
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def redis_server(processes: Processes) -> str:
+    """A throwaway redis-server on a free port (never the shared one); its URL."""
+    port = free_port()
+    proc = processes.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--dir", os.environ.get("TMPDIR", "/tmp")])  # noqa: S108
+    wait_port(port, proc, timeout=10, what="redis-server")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def terminate_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so `finally` blocks stop servers and drop smoke databases."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
+# --- figures -----------------------------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1) of a non-empty sample."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]

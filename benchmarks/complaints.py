@@ -14,8 +14,10 @@
 
 and prints p50/p90/p99/max of POST-start → first seen in the API, plus the server-side part
 (claim.opened_at − complaint.created_at). Options: --seconds 60 --rate 20 --web-workers 3
---worker-concurrency 2 --redis-db 14 --poll-ms 100
-(through `make bench BENCH_ARGS="complaints --seconds=10"`: write options with `=`).
+--worker-concurrency 2 --redis-db 14 --poll-ms 100 --warmup 60
+(through `make bench BENCH_ARGS="complaints --seconds=10"`). --smoke posts 6 complaints in
+2 s after 2 warm-up ones, in `<name>_bench_complaints_smoke` (dropped afterwards), with its
+own throwaway redis-server instead of the shared Redis.
 """
 from __future__ import annotations
 
@@ -35,14 +37,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
-from benchmarks._support import bench_database_url, database_ensure, dsn, free_port, wait_port
+from benchmarks._support import (
+    ROOT,
+    Processes,
+    bench_database,
+    bench_database_url,
+    database_name,
+    dsn,
+    free_port,
+    options_parse,
+    percentile,
+    redis_server,
+    wait_port,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 CARRIER_CODE = "BENCHCMP"
 WAYBILL_PREFIX = "BC"
 BOUNDARY = "----yinzundabench"
 OVERLAP = timedelta(seconds=2)
-WARMUP = 60  # untimed complaints first: worker and web processes import, connect, fill caches
+SMOKE = {"seconds": 2, "rate": 3, "warmup": 2, "web_workers": 1, "worker_concurrency": 1, "settle_seconds": 0}
 
 
 def _redis_url(db: int) -> str:
@@ -214,11 +227,6 @@ class Poller(threading.Thread):
         conn.close()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
 def _server_side(database_url: str, waybills: list[str]) -> list[float]:
     import psycopg2
 
@@ -235,7 +243,7 @@ def _server_side(database_url: str, waybills: list[str]) -> list[float]:
     return rows
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="benchmarks.complaints")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=20, help="complaints per second")
@@ -244,107 +252,116 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--poll-ms", type=float, default=100)
     parser.add_argument("--worker-log-level", default="warning")
-    args, _ = parser.parse_known_args(argv)
+    parser.add_argument("--warmup", type=int, default=60,
+                        help="untimed complaints first: worker and web processes import, connect, fill caches")
+    parser.add_argument("--settle-seconds", type=float, default=3, help="after start: let the worker connect")
+    args = options_parse(parser, argv, smoke=SMOKE)
+    database_url = bench_database_url(suffix="_bench_complaints", module="benchmarks.complaints", smoke=args.smoke)
+    with bench_database(database_url, smoke=args.smoke):
+        with Processes() as processes:
+            run = _load(args, database_url, processes)
+        return _summary(args, database_url, run, processes.pids)
+
+
+def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> dict:
+    """Seed, start gunicorn and a worker, post the complaints while polling the carrier API."""
     total = int(args.seconds * args.rate)
-    seeded_count = total + WARMUP
-    database_url = bench_database_url(suffix="_bench_complaints", module="benchmarks.complaints")
-    redis_url = _redis_url(args.redis_db)
+    seeded_count = total + args.warmup
+    # At smoke size a private redis-server: two checkouts' workers never take each other's tasks.
+    redis_url = redis_server(processes) if args.smoke else _redis_url(args.redis_db)
     env = _env(database_url, redis_url)
     python = sys.executable
-
-    print(f"database {urlparse(database_url).path[1:]}, redis db {args.redis_db}; seeding {seeded_count} buyers…", flush=True)
-    database_ensure(database_url)
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    print(f"database {database_name(database_url)}, redis {urlparse(redis_url).netloc}{urlparse(redis_url).path}; "
+          f"seeding {seeded_count} buyers…", flush=True)
     seeded = subprocess.run(  # noqa: S603
         [python, "-c", f"import benchmarks.complaints as b; b.seed({seeded_count})"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )
     world = json.loads(seeded.stdout.strip().splitlines()[-1])
-    warmup, buyers, token = world["buyers"][:WARMUP], world["buyers"][WARMUP:], world["token"]
+    warmup, buyers, token = world["buyers"][:args.warmup], world["buyers"][args.warmup:], world["token"]
 
     port = free_port()
     logs = Path(os.environ.get("BENCH_LOG_DIR") or tempfile.gettempdir())
-    processes = []
-    try:
-        processes.append(subprocess.Popen(  # noqa: S603
-            [str(Path(python).parent / "gunicorn"), "yinzunda.wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=(logs / "bench-complaints-web.log").open("w"), stderr=subprocess.STDOUT,
-        ))
-        processes.append(subprocess.Popen(  # noqa: S603
-            [str(Path(python).parent / "celery"), "-A", "yinzunda", "worker", "-l", args.worker_log_level,
-             "--concurrency", str(args.worker_concurrency), "-n", f"bench-complaints-{port}@%h",
-             "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=(logs / "bench-complaints-worker.log").open("w"), stderr=subprocess.STDOUT,
-        ))
-        wait_port(port, processes[0])
-        time.sleep(3)  # let the worker connect to the broker
-        _warm_up(port, warmup, redis_url)
+    web = processes.start(
+        [str(Path(python).parent / "gunicorn"), "yinzunda.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
+        env=env, log=logs / "bench-complaints-web.log",
+    )
+    processes.start(
+        [str(Path(python).parent / "celery"), "-A", "yinzunda", "worker", "-l", args.worker_log_level,
+         "--concurrency", str(args.worker_concurrency), "-n", f"bench-complaints-{port}@%h",
+         "--without-mingle", "--without-gossip"],
+        env=env, log=logs / "bench-complaints-worker.log",
+    )
+    wait_port(port, web)
+    time.sleep(args.settle_seconds)
+    _warm_up(port, warmup, redis_url)
 
-        poller = Poller(port, token, datetime.now(UTC), args.poll_ms / 1000)
-        poller.start()
-        started: dict[str, float] = {}
-        statuses: list[int] = []
-        answered: list[float] = []
-        lock = threading.Lock()
+    poller = Poller(port, token, datetime.now(UTC), args.poll_ms / 1000)
+    poller.start()
+    started: dict[str, float] = {}
+    statuses: list[int] = []
+    answered: list[float] = []
+    lock = threading.Lock()
 
-        def fire(buyer: dict) -> None:
-            t0 = time.monotonic()
-            status = _post_complaint(port, buyer)
-            with lock:
-                started[buyer["waybill"]] = t0
-                answered.append(time.monotonic() - t0)
-                statuses.append(status)
+    def fire(buyer: dict) -> None:
+        t0 = time.monotonic()
+        status = _post_complaint(port, buyer)
+        with lock:
+            started[buyer["waybill"]] = t0
+            answered.append(time.monotonic() - t0)
+            statuses.append(status)
 
-        load_before = os.getloadavg()[0]
-        print(f"posting {total} complaints at {args.rate}/s for {args.seconds:g}s…", flush=True)
-        threads = []
-        origin = time.monotonic()
-        for i, buyer in enumerate(buyers):
-            delay = origin + i / args.rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            thread = threading.Thread(target=fire, args=(buyer,))
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(w not in poller.first_seen for w in started):
-            time.sleep(0.1)
-        poller.stop.set()
-        poller.join(10)
-    finally:
-        for proc in processes:
-            proc.terminate()
-        for proc in processes:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    load_before = os.getloadavg()[0]
+    print(f"posting {total} complaints at {args.rate}/s for {args.seconds:g}s…", flush=True)
+    threads = []
+    origin = time.monotonic()
+    for i, buyer in enumerate(buyers):
+        delay = origin + i / args.rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        thread = threading.Thread(target=fire, args=(buyer,))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(w not in poller.first_seen for w in started):
+        time.sleep(0.1)
+    poller.stop.set()
+    poller.join(10)
+    return {"started": started, "statuses": statuses, "answered": answered, "poller": poller,
+            "load_before": load_before}
 
+
+def _summary(args: argparse.Namespace, database_url: str, run: dict, pids: list[int]) -> dict:
+    started, poller, answered = run["started"], run["poller"], run["answered"]
     latencies = [poller.first_seen[w] - t0 for w, t0 in started.items() if w in poller.first_seen]
     missing = len(started) - len(latencies)
-    bad = sum(1 for s in statuses if s != 302)
+    bad = sum(1 for s in run["statuses"] if s != 302)
     server = _server_side(database_url, list(started))
     print(f"complaints posted: {len(started)} (non-302 answers: {bad}); claims seen in API: {len(latencies)}; missing: {missing}")
-    print(f"API polls: {poller.requests} (every {args.poll_ms:g} ms); load average {load_before:.1f} before, "
+    print(f"API polls: {poller.requests} (every {args.poll_ms:g} ms); load average {run['load_before']:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (2 cores shared with other work)")
+    figures = {"database": database_name(database_url), "posted": len(started), "non_302": bad, "seen_in_api": len(latencies), "missing": missing,
+               "claims_opened": len(server), "api_polls": poller.requests, "pids": pids}
     if latencies:
         ms = [v * 1000 for v in latencies]
+        figures.update(p50_ms=percentile(ms, 0.50), p99_ms=percentile(ms, 0.99), max_ms=max(ms))
         print(
-            f"POST → claim in carrier API: p50 {_percentile(ms, 0.50):.0f} ms, p90 {_percentile(ms, 0.90):.0f} ms, "
-            f"p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, mean {statistics.mean(ms):.0f} ms"
+            f"POST → claim in carrier API: p50 {percentile(ms, 0.50):.0f} ms, p90 {percentile(ms, 0.90):.0f} ms, "
+            f"p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, mean {statistics.mean(ms):.0f} ms"
         )
     if answered:
         ms = [v * 1000 for v in answered]
-        print(f"complaint POST answered (302): p50 {_percentile(ms, 0.50):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms")
+        print(f"complaint POST answered (302): p50 {percentile(ms, 0.50):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms")
     if server:
         ms = [v * 1000 for v in server]
-        print(f"server side (complaint stored → claim opened): p50 {_percentile(ms, 0.50):.0f} ms, "
-              f"p99 {_percentile(ms, 0.99):.0f} ms")
-    goal = latencies and _percentile(latencies, 0.99) < 1.0 and not missing and not bad
+        print(f"server side (complaint stored → claim opened): p50 {percentile(ms, 0.50):.0f} ms, "
+              f"p99 {percentile(ms, 0.99):.0f} ms")
+    goal = latencies and percentile(latencies, 0.99) < 1.0 and not missing and not bad
     print("goal p99 < 1 s:", "met" if goal else "NOT met")
+    return figures
 
 
 if __name__ == "__main__":

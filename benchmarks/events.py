@@ -12,7 +12,8 @@
 
 3 rounds of (API, then COPY) back to back, printing each and the medians: the machine is
 shared, so a neighbour's burst hits both sides of a round alike. Options: --batches N
---rounds N --concurrency N --workers N.
+--rounds N --concurrency N --workers N --waybills N; --smoke runs 2 batches of 100 events
+in one round on 200 waybills in `<name>_bench_events_smoke`, dropped afterwards.
 """
 from __future__ import annotations
 
@@ -29,14 +30,23 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
-from benchmarks._support import bench_database_url, database_ensure, dsn, free_port, wait_port
+from benchmarks._support import (
+    ROOT,
+    Processes,
+    bench_database,
+    bench_database_url,
+    copy_line,
+    database_name,
+    dsn,
+    free_port,
+    options_parse,
+    wait_port,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 CARRIER_CODE = "BENCHZTO"
 WAYBILL_PREFIX = "BZ"
-WAYBILLS = 5000
+SMOKE = {"batches": 2, "batch_size": 100, "warmup": 1, "rounds": 1, "waybills": 200, "workers": 1}
 EVENTS_PER_WAYBILL_IN_BATCH = 4
 CST = timezone(timedelta(hours=8))
 LOCATIONS = ["杭州转运中心", "上海青浦分拨中心", "广州白云转运中心", "北京顺义分拨中心", "成都双流转运中心",
@@ -59,7 +69,7 @@ def _server_env(url: str) -> dict:
     return env
 
 
-def seed() -> None:
+def seed(waybills: int) -> None:
     """Runs in a child process on the bench database: carrier, tariff, waybills, one token."""
     import django
 
@@ -84,17 +94,17 @@ def seed() -> None:
     )
     merchant, _ = Merchant.objects.get_or_create(code="bench", defaults={"name": "基准店铺"})
     have = Waybill.objects.filter(carrier=carrier).count()
-    if have < WAYBILLS:
+    if have < waybills:
         orders = Order.objects.bulk_create([
             Order(merchant=merchant, order_number=f"BENCH{n:08d}", recipient_name="张三",
                   recipient_phone=f"138{n:08d}", recipient_address="浙江省杭州市西湖区文三路 100 号",
                   amount=Decimal("99.00"))
-            for n in range(have, WAYBILLS)
+            for n in range(have, waybills)
         ])
         Waybill.objects.bulk_create([
             Waybill(number=format_waybill_number(WAYBILL_PREFIX, n + 1), carrier=carrier, order=order,
                     service_codes=["SVC-WBHOMEDELIVERY"])
-            for n, order in zip(range(have, WAYBILLS), orders, strict=True)
+            for n, order in zip(range(have, waybills), orders, strict=True)
         ])
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE waybills_trackingevent CASCADE")
@@ -183,12 +193,6 @@ def _api_run(port: int, token: str, bodies: list[bytes], concurrency: int) -> tu
     return elapsed, accepted[0]
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return r"\N"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: list[list[dict]]) -> float:
     import psycopg2
 
@@ -200,8 +204,8 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
             row = [carrier_id, waybill_ids[e["waybill_number"]], "copy-" + e["event_id"], e["code"], e["occurred_at"],
                    e.get("location", ""), e.get("delivery_method", ""), e.get("proof_type", ""),
                    e.get("proof_url", ""), e.get("note", ""), received]
-            lines.append("\t".join(_copy_text(v) for v in row))
-        buffers.append(("\n".join(lines) + "\n").encode())
+            lines.append(copy_line(row))
+        buffers.append("".join(lines).encode())
     conn = psycopg2.connect(**dsn(url))
     sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
            "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
@@ -215,7 +219,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
     return elapsed
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="benchmarks.events")
     parser.add_argument("--batches", type=int, default=int(os.environ.get("BENCH_EVENT_BATCHES", "60")))
     parser.add_argument("--batch-size", type=int, default=1000)
@@ -223,24 +227,30 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
-    args, _ = parser.parse_known_args(argv)
+    parser.add_argument("--waybills", type=int, default=5000)
+    args = options_parse(parser, argv, smoke=SMOKE)
 
-    url = bench_database_url(suffix="_bench_events", module="benchmarks.events")
+    url = bench_database_url(suffix="_bench_events", module="benchmarks.events", smoke=args.smoke)
+    print(f"database: {database_name(url)} (private to this benchmark)", flush=True)
+    with bench_database(url, smoke=args.smoke), Processes() as processes:
+        return _measure(args, url, processes)
+
+
+def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     env = _server_env(url)
-    print(f"database: {dsn(url)['dbname']} (private to this benchmark)", flush=True)
-    database_ensure(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run([sys.executable, "-m", "benchmarks.events", "--seed"], cwd=ROOT, env=env,
-                            check=True, capture_output=True, text=True)
+    seeded = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", "benchmarks.events", "--seed", str(args.waybills)], cwd=ROOT, env=env,
+        check=True, capture_output=True, text=True,
+    )
     info = json.loads(seeded.stdout.strip().splitlines()[-1])
     token, waybill_ids = info["token"], info["waybills"]
     numbers = sorted(waybill_ids)
 
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    server = processes.start(
         [sys.executable, "-m", "gunicorn", "yinzunda.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
          "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        env=env,
     )
     import psycopg2
 
@@ -252,46 +262,65 @@ def main(argv: list[str]) -> None:
 
     expected = args.batches * args.batch_size
     rounds: list[tuple[float, float]] = []
-    try:
-        wait_port(port, server)
-        warm = _batches(uuid.uuid4().hex[:8], args.warmup, args.batch_size, numbers)
-        _api_run(port, token, [json.dumps({"events": b}, ensure_ascii=False).encode() for b in warm], args.concurrency)
-        for number in range(1, args.rounds + 1):
-            # Each round: the API, then COPY of the same rows (fresh event ids), back to back,
-            # so both see the same neighbours on this shared machine.
-            batches = _batches(uuid.uuid4().hex[:8], args.batches, args.batch_size, numbers)
-            bodies = [json.dumps({"events": b}, ensure_ascii=False).encode() for b in batches]
-            if number == 1:
-                print(f"payload: {args.batches} batches x {args.batch_size} events, {len(bodies[0]) / 1024:.0f} KiB "
-                      f"per batch; gunicorn {args.workers} sync workers, {args.concurrency} client threads; "
-                      f"{args.rounds} rounds", flush=True)
-            elapsed, accepted = _api_run(port, token, bodies, args.concurrency)
-            if accepted != expected:
-                sys.exit(f"API stored {accepted} of {expected} events: benchmark invalid")
-            copy_elapsed = _copy_run(url, carrier_id, waybill_ids, batches)
-            api_rate, copy_rate = expected / elapsed, expected / copy_elapsed
-            rounds.append((api_rate, copy_rate))
-            print(f"round {number}: API {api_rate:,.0f} events/s ({elapsed / args.batches * 1000:.0f} ms per batch), "
-                  f"COPY {copy_rate:,.0f} rows/s, ratio {api_rate / copy_rate:.2f}", flush=True)
-        replay_elapsed, replay_accepted = _api_run(port, token, bodies[:10], args.concurrency)
-        if replay_accepted != 0:
-            sys.exit(f"replayed batches stored {replay_accepted} events: dedup broken")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    wait_port(port, server)
+    warm = _batches(uuid.uuid4().hex[:8], args.warmup, args.batch_size, numbers)
+    _api_run(port, token, [json.dumps({"events": b}, ensure_ascii=False).encode() for b in warm], args.concurrency)
+    for number in range(1, args.rounds + 1):
+        # Each round: the API, then COPY of the same rows (fresh event ids), back to back,
+        # so both see the same neighbours on this shared machine.
+        batches = _batches(uuid.uuid4().hex[:8], args.batches, args.batch_size, numbers)
+        bodies = [json.dumps({"events": b}, ensure_ascii=False).encode() for b in batches]
+        if number == 1:
+            print(f"payload: {args.batches} batches x {args.batch_size} events, {len(bodies[0]) / 1024:.0f} KiB "
+                  f"per batch; gunicorn {args.workers} sync workers, {args.concurrency} client threads; "
+                  f"{args.rounds} rounds", flush=True)
+        elapsed, accepted = _api_run(port, token, bodies, args.concurrency)
+        if accepted != expected:
+            sys.exit(f"API stored {accepted} of {expected} events: benchmark invalid")
+        copy_elapsed = _copy_run(url, carrier_id, waybill_ids, batches)
+        api_rate, copy_rate = expected / elapsed, expected / copy_elapsed
+        rounds.append((api_rate, copy_rate))
+        print(f"round {number}: API {api_rate:,.0f} events/s ({elapsed / args.batches * 1000:.0f} ms per batch), "
+              f"COPY {copy_rate:,.0f} rows/s, ratio {api_rate / copy_rate:.2f}", flush=True)
+    replayed = bodies[:10]
+    replay_elapsed, replay_accepted = _api_run(port, token, replayed, args.concurrency)
+    if replay_accepted != 0:
+        sys.exit(f"replayed batches stored {replay_accepted} events: dedup broken")
+    stored = _stored(url, carrier_id)
 
     api_rate = statistics.median(r[0] for r in rounds)
     copy_rate = statistics.median(r[1] for r in rounds)
     ratio = statistics.median(r[0] / r[1] for r in rounds)
+    replay_rate = len(replayed) * args.batch_size / replay_elapsed
     print(f"API   : {api_rate:,.0f} events/s (median of {len(rounds)} rounds of {expected} events; HTTP, auth, "
           f"validation, dedup, waybill status; {args.concurrency} requests in flight)")
     print(f"COPY  : {copy_rate:,.0f} rows/s (median; psycopg2 COPY FROM STDIN + commit per {args.batch_size} rows, one connection)")
-    print(f"replay: {10 * args.batch_size / replay_elapsed:,.0f} events/s for already-stored batches (all duplicates)")
+    print(f"replay: {replay_rate:,.0f} events/s for already-stored batches (all duplicates)")
     print(f"ratio : API / COPY = {ratio:.2f} (median)   goals: API >= 10,000 events/s, ratio >= 0.30", flush=True)
+    return {
+        "database": database_name(url), "events_per_round": expected, "rounds": len(rounds), "api_events_per_s": api_rate,
+        "copy_rows_per_s": copy_rate, "ratio": ratio, "replay_events_per_s": replay_rate,
+        "replay_stored": replay_accepted, "stored": stored, "pids": processes.pids,
+    }
+
+
+def _stored(url: str, carrier_id: int) -> dict:
+    """Rows in the events table by origin: the API's (warm-up and rounds) and COPY's."""
+    import psycopg2
+
+    conn = psycopg2.connect(**dsn(url))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_id LIKE 'copy-%%', COUNT(*) FROM waybills_trackingevent WHERE carrier_id = %s GROUP BY 1",
+            [carrier_id],
+        )
+        counts = dict(cursor.fetchall())
+    conn.close()
+    return {"api": counts.get(False, 0), "copy": counts.get(True, 0)}
 
 
 if __name__ == "__main__":
     if "--seed" in sys.argv:
-        seed()
+        seed(int(sys.argv[sys.argv.index("--seed") + 1]))
     else:
         main(sys.argv[1:])
