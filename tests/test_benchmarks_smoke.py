@@ -1,0 +1,136 @@
+"""Every benchmark still runs: a schema or code change that breaks a bench fails here, not at the next measurement.
+
+Each module of benchmarks.run.BENCHMARKS runs at `--smoke` size (a few seconds) exactly as
+`make bench BENCH_ARGS="<bench> --smoke"` would, in a subprocess, on a database named after
+this checkout's test database (`test_yinzunda_<checkout id>_bench_<bench>_smoke`), so two
+checkouts on one machine never meet. The figures it reports are checked for behaviour
+(nothing lost, rows counted), never for speed; afterwards its database and every process it
+started (gunicorn, Celery worker, redis-server) must be gone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+from django.conf import settings
+
+from benchmarks import complaints, dashboard, events
+from benchmarks.run import BENCHMARKS
+
+pytestmark = pytest.mark.bench
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 180  # a hung bench fails the test instead of blocking the suite
+
+
+def _database_url() -> str:
+    """The test database's URL: the smoke databases are named after it, so after this checkout."""
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    return urlunparse(parsed._replace(path="/" + settings.DATABASES["default"]["TEST"]["NAME"]))
+
+
+def _databases(url: str) -> set[str]:
+    parsed = urlparse(url)
+    conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
+                            password=parsed.password, dbname="postgres")
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database")
+        names = {row[0] for row in cursor.fetchall()}
+    conn.close()
+    return names
+
+
+def _living_in_group(pgid: int) -> list[int]:
+    """Processes (zombies aside) still in the process group a bench started a server in."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == pgid and state != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _run(bench: str, tmp_path: Path) -> tuple[dict, str]:
+    report = tmp_path / "figures.json"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "BENCH_LOG_DIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)  # a smoke bench never uses the shared Redis
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.run", bench, "--smoke", f"--report={report}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)  # the bench stops its servers and drops its database
+        try:
+            output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+        pytest.fail(f"{bench} smoke run took over {TIMEOUT}s:\n{output[-3000:]}")
+    assert proc.returncode == 0, f"{bench} smoke run failed:\n{output[-5000:]}"
+    return json.loads(report.read_text())[f"benchmarks.{bench}"], output
+
+
+def _events(figures: dict, output: str) -> None:
+    size = events.SMOKE["batch_size"]
+    assert figures["events_per_round"] == events.SMOKE["batches"] * size
+    # Every event posted is stored once: warm-up and rounds through the API, the rounds again by COPY.
+    assert figures["stored"] == {
+        "api": (events.SMOKE["warmup"] + events.SMOKE["rounds"] * events.SMOKE["batches"]) * size,
+        "copy": events.SMOKE["rounds"] * events.SMOKE["batches"] * size,
+    }
+    assert figures["replay_stored"] == 0  # replayed batches are all duplicates
+    assert figures["api_events_per_s"] > 0 and figures["copy_rows_per_s"] > 0
+    assert "ratio : API / COPY" in output
+
+
+def _complaints(figures: dict, output: str) -> None:
+    posted = int(complaints.SMOKE["seconds"] * complaints.SMOKE["rate"])
+    assert figures["posted"] == posted
+    assert figures["non_302"] == 0
+    # Every complaint opened exactly one claim, and the carrier saw each through the API.
+    assert figures["claims_opened"] == posted
+    assert figures["seen_in_api"] == posted and figures["missing"] == 0
+    assert figures["p99_ms"] > 0
+    assert "POST → claim in carrier API" in output
+
+
+def _dashboard(figures: dict, output: str) -> None:
+    assert figures["orders"] == dashboard.SMOKE["orders"]
+    assert figures["claims"] > 0 and figures["notifications"] > 0
+    assert len(figures["pages"]) == 12
+    for label, page in figures["pages"].items():
+        assert page["samples"] == dashboard.SMOKE["requests"], label
+        assert f"| {label} |" in output
+
+
+CHECKS = {"benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard}
+
+
+def test_every_bench_has_a_check():
+    assert set(CHECKS) == set(BENCHMARKS)
+
+
+@pytest.mark.parametrize("module", BENCHMARKS)
+def test_bench_runs_at_smoke_size_and_cleans_up(module, tmp_path):
+    bench = module.split(".", 1)[1]
+    database = f"{settings.DATABASES['default']['TEST']['NAME']}_bench_"
+    figures, output = _run(bench, tmp_path)
+
+    CHECKS[module](figures, output)
+    assert figures["database"].startswith(database) and figures["database"].endswith("_smoke")
+    leftovers = {name for name in _databases(_database_url()) if name.startswith(database)}
+    assert not leftovers, f"{bench} left its smoke database behind"
+    for pid in figures.get("pids", []):
+        assert not _living_in_group(pid), f"{bench} left processes of group {pid} running"
