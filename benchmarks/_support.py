@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+import psycopg2
+
 ROOT = Path(__file__).resolve().parent.parent
 COPY_CHUNK = 100_000
 
@@ -63,9 +65,12 @@ def dsn(url: str) -> dict:
     }
 
 
-def _admin(url: str):
-    import psycopg2
+def connect(url: str):
+    """A psycopg2 connection to the database named by url."""
+    return psycopg2.connect(**dsn(url))
 
+
+def _admin(url: str):
     admin = psycopg2.connect(**{**dsn(url), "dbname": "postgres"})
     admin.autocommit = True
     return admin

@@ -42,8 +42,8 @@ from benchmarks._support import (
     Processes,
     bench_database,
     bench_database_url,
+    connect,
     database_name,
-    dsn,
     free_port,
     options_parse,
     percentile,
@@ -228,9 +228,7 @@ class Poller(threading.Thread):
 
 
 def _server_side(database_url: str, waybills: list[str]) -> list[float]:
-    import psycopg2
-
-    conn = psycopg2.connect(**dsn(database_url))
+    conn = connect(database_url)
     with conn.cursor() as cursor:
         cursor.execute(
             """SELECT EXTRACT(EPOCH FROM c.opened_at - p.created_at) FROM claims_claim c

@@ -1,6 +1,7 @@
 """The dashboard bench's world: one merchant's orders, waybills, purchases, complaints, claims.
 
-Runs inside the bench's child process (Django set up on the bench database). Bulk rows go in
+Runs inside the bench's child process (Django set up on the bench database; the runner process
+imports this module before any Django setup, hence the model imports inside the functions). Bulk rows go in
 with COPY (benchmarks._support.copy_rows) into each model's own table; the few dozen
 settlements and the inbox go through the ORM, so model defaults fill any column added later.
 """

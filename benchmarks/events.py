@@ -36,9 +36,9 @@ from benchmarks._support import (
     Processes,
     bench_database,
     bench_database_url,
+    connect,
     copy_line,
     database_name,
-    dsn,
     free_port,
     options_parse,
     wait_port,
@@ -194,8 +194,6 @@ def _api_run(port: int, token: str, bodies: list[bytes], concurrency: int) -> tu
 
 
 def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: list[list[dict]]) -> float:
-    import psycopg2
-
     received = datetime.now(UTC).isoformat()
     buffers = []
     for events in batches:
@@ -206,7 +204,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
                    e.get("proof_url", ""), e.get("note", ""), received]
             lines.append(copy_line(row))
         buffers.append("".join(lines).encode())
-    conn = psycopg2.connect(**dsn(url))
+    conn = connect(url)
     sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
            "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
     started = time.perf_counter()
@@ -252,9 +250,7 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
          "--worker-class", "sync", "--timeout", "120", "--log-level", "warning"],
         env=env,
     )
-    import psycopg2
-
-    conn = psycopg2.connect(**dsn(url))
+    conn = connect(url)
     with conn.cursor() as cursor:
         cursor.execute("SELECT id FROM carriers_carrier WHERE code = %s", [CARRIER_CODE])
         carrier_id = cursor.fetchone()[0]
@@ -306,9 +302,7 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
 
 def _stored(url: str, carrier_id: int) -> dict:
     """Rows in the events table by origin: the API's (warm-up and rounds) and COPY's."""
-    import psycopg2
-
-    conn = psycopg2.connect(**dsn(url))
+    conn = connect(url)
     with conn.cursor() as cursor:
         cursor.execute(
             "SELECT event_id LIKE 'copy-%%', COUNT(*) FROM waybills_trackingevent WHERE carrier_id = %s GROUP BY 1",
