@@ -87,17 +87,17 @@ def seed(count: int) -> None:
     django.setup()
     from decimal import Decimal
 
+    from claims.views import PROOF_SESSION_KEY
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
+    from carriers.choices import ComplaintType
     from carriers.models import Carrier, Tariff, TariffPayout
     from carriers.services import carrier_token_create
-    from claims.choices import ComplaintType
-    from claims.views import PROOF_SESSION_KEY
     from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
     from waybills.models import TrackingEvent, Waybill, WaybillSequence
-    from waybills.services import waybill_numbers_allocate
+    from waybills.services.issue import waybill_numbers_allocate
 
     carrier, _ = Carrier.objects.get_or_create(
         code=CARRIER_CODE, defaults={"name": "基准快递", "waybill_prefix": WAYBILL_PREFIX, "is_partner": True}

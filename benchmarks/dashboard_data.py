@@ -30,7 +30,7 @@ def _reference_data(now):
     from django.contrib.auth import get_user_model
 
     from carriers.models import Carrier, Tariff, TariffPayout
-    from claims.choices import ComplaintType
+    from carriers.choices import ComplaintType
     from orders.models import Merchant, MerchantMember
 
     carriers = []

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from claims.choices import ComplaintType
+from .choices import ComplaintType
 
 
 class Carrier(models.Model):

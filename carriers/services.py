@@ -4,10 +4,13 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Carrier, CarrierToken, WebhookDelivery, hash_token
+from yinzunda.dispatch import task_enqueue_on_commit
+
+from .models import Carrier, CarrierToken, IdempotencyRecord, WebhookDelivery, hash_token
 
 TOKEN_PREFIX = "yzd_"  # noqa: S105 - a public marker, not a secret
 
@@ -61,13 +64,7 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
         payload={"event_id": event_id, "type": event_type, "created_at": timezone.now().isoformat(), "data": payload},
         next_attempt_at=timezone.now(),
     )
-
-    def _send() -> None:
-        from .tasks import webhook_deliver
-
-        webhook_deliver.delay(delivery.pk)
-
-    transaction.on_commit(_send)
+    task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
     return delivery
 
 
@@ -79,11 +76,12 @@ def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.attempt_count = 0
     delivery.next_attempt_at = timezone.now()
     delivery.save(update_fields=["status", "attempt_count", "next_attempt_at"])
-
-    def _send() -> None:
-        from .tasks import webhook_deliver
-
-        webhook_deliver.delay(delivery.pk)
-
-    transaction.on_commit(_send)
+    task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
     return delivery
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Forget Idempotency-Key answers older than the replay window (24 h by default)."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - settings.YINZUNDA_IDEMPOTENCY_TTL).delete()
+    return deleted

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import webhooks
+from . import services, webhooks
 from .models import WebhookAttempt, WebhookDelivery
 
 MAX_ATTEMPTS = 8
@@ -80,6 +80,4 @@ def webhooks_sweep_pending() -> int:
 @shared_task
 def idempotency_records_purge() -> int:
     """Beat: forget Idempotency-Key answers older than the 24 h replay window."""
-    from .api.idempotency import idempotency_records_purge as purge
-
-    return purge()
+    return services.idempotency_records_purge()

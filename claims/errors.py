@@ -1,22 +1,7 @@
-"""Domain errors of claims and settlements; the API maps them once to HTTP status codes."""
+"""Domain errors of complaints, claims and settlements."""
 from __future__ import annotations
 
-
-class DomainError(Exception):
-    """Base of every business-rule refusal. `code` is stable and machine-readable."""
-
-    code = "domain_error"
-    http_status = 409
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NotFound(DomainError):
-    code = "not_found"
-    http_status = 404
+from yinzunda.errors import DomainError
 
 
 class ClaimTransitionNotAllowed(DomainError):
@@ -32,11 +17,13 @@ class PaymentAmountMismatch(DomainError):
     http_status = 422
 
 
-class PurchaseRefused(DomainError):
-    code = "purchase_refused"
-    http_status = 422
-
-
 class ComplaintTokenReused(DomainError):
     code = "complaint_token_reused"
     http_status = 409
+
+
+class LedgerOutOfBalance(DomainError):
+    """The ledger disagrees with the claims, purchases or settlements it records."""
+
+    code = "ledger_out_of_balance"
+    http_status = 500

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ComplaintType
+from carriers.choices import ComplaintType
 
 __all__ = ["ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "Settlement", "Notification"]
 

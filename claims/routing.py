@@ -13,7 +13,7 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
-from .choices import ComplaintType
+from carriers.choices import ComplaintType
 
 OPEN_CLAIM = "open_claim"
 FORWARD = "forward"

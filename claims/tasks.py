@@ -9,7 +9,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
+from carriers.models import Carrier
+
 from .models import Claim, Complaint, Notification
+from .selectors.claims import claims_to_settle
+from .services import claims, complaints, settlements
 
 logger = logging.getLogger(__name__)
 # A complaint still "received" this long after filing lost its routing task (broker down,
@@ -28,9 +32,7 @@ def notification_email(notification_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def claim_auto_accept(claim_id: int) -> bool:
-    from .services import claim_auto_accept as auto_accept
-
-    return auto_accept(claim_id=claim_id) is not None
+    return claims.claim_auto_accept(claim_id=claim_id) is not None
 
 
 @shared_task
@@ -47,9 +49,7 @@ def claims_auto_accept_overdue() -> int:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def complaint_route(complaint_id: int) -> str | None:
     """Route one complaint; running it twice is harmless (the second finds it routed)."""
-    from .services import complaint_route as route
-
-    complaint = route(complaint_id=complaint_id)
+    complaint = complaints.complaint_route(complaint_id=complaint_id)
     return complaint.status if complaint else None
 
 
@@ -72,11 +72,9 @@ def complaints_sweep_unrouted(older_than_seconds: float | None = None) -> int:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def tracking_evaluate(event_ids: list[int]) -> list[int]:
     """Called after commit for newly stored DELIVERED events (locker/station): claims opened."""
-    from .services import claim_open_from_tracking
-
     opened = []
     for event_id in event_ids:
-        claim = claim_open_from_tracking(event_id=event_id)
+        claim = complaints.claim_open_from_tracking(event_id=event_id)
         if claim is not None:
             opened.append(claim.pk)
     return opened
@@ -85,11 +83,6 @@ def tracking_evaluate(event_ids: list[int]) -> list[int]:
 @shared_task
 def settlements_issue_daily() -> list[int]:
     """Beat (02:00): one statement per carrier of its payable claims resolved before midnight."""
-    from carriers.models import Carrier
-
-    from .selectors import claims_to_settle
-    from .services import settlement_issue
-
     period_end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     carrier_ids = (
         claims_to_settle(period_end=period_end)
@@ -99,7 +92,7 @@ def settlements_issue_daily() -> list[int]:
     issued = []
     for carrier in Carrier.objects.filter(pk__in=list(carrier_ids)).order_by("pk"):
         try:
-            settlement = settlement_issue(carrier=carrier, period_end=period_end)
+            settlement = settlements.settlement_issue(carrier=carrier, period_end=period_end)
         except IntegrityError:  # a statement for this carrier and period exists: rerun of the day
             logger.warning("settlement for %s up to %s already issued", carrier.code, period_end)
             continue

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .masking import mask_address, mask_name, mask_phone
+from yinzunda.masking import mask_address, mask_name, mask_phone
 
 phone_validator = RegexValidator(r"^1\d{10}$", _("请输入 11 位手机号码"))
 

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carriers.selectors import tariff_current
-from claims.errors import NotFound, PurchaseRefused
 from waybills.models import Waybill
+from yinzunda.errors import NotFound
+from yinzunda.money import CENT, money
 
+from .errors import PurchaseRefused
 from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
 
-CENT = Decimal("0.01")
 # Parcels past delivery or on their way back: too late to buy the tier.
 NOT_BUYABLE_STATUSES = frozenset({
     Waybill.Status.DELIVERED,
@@ -24,13 +25,6 @@ NOT_BUYABLE_STATUSES = frozenset({
     Waybill.Status.RETURN_SCHEDULED,
     Waybill.Status.RETURN_PICKED_UP,
 })
-
-
-def money(value: Decimal | str | int) -> Decimal:
-    """Quantize to CNY cents; floats are refused so no binary rounding ever touches money."""
-    if isinstance(value, float):
-        raise TypeError("money must not be a float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def ledger_record(
@@ -208,15 +202,3 @@ def purchase_create_many(
         else:
             results.append(PurchaseResult(order_id=order_id, order_number=number, purchase=purchase))
     return results, merchant_quota(merchant=merchant, now=now)
-
-
-def notification_mark_read(*, merchant: Merchant, notification_id: int | None = None, now=None) -> int:
-    """Mark one inbox entry (or all of them) read; a conditional update, so repeating is harmless."""
-    from claims.models import Notification
-
-    qs = Notification.objects.filter(merchant=merchant, read_at__isnull=True)
-    if notification_id is not None:
-        if not Notification.objects.filter(merchant=merchant, pk=notification_id).exists():
-            raise NotFound(_("通知不存在"))
-        qs = qs.filter(pk=notification_id)
-    return qs.update(read_at=now or timezone.now())

@@ -8,8 +8,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from carriers.choices import ComplaintType
 from carriers.models import Carrier, Tariff, TariffPayout
-from claims.choices import ComplaintType
 from claims.models import Complaint
 from orders.models import Merchant, MerchantMember, Order
 from waybills.models import Waybill

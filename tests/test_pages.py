@@ -67,4 +67,4 @@ def test_operator_login_lands_on_disputed_claims(client, django_user_model):
     django_user_model.objects.create_user("ops", password="pass-word-123", is_staff=True)
     response = client.post(reverse("login"), {"username": "ops", "password": "pass-word-123"})
     assert response.status_code == 302
-    assert response.url == reverse("claims:staff_claim_list") + "?status=disputed"
+    assert response.url == reverse("staff:claim_list") + "?status=disputed"

@@ -12,12 +12,11 @@ from django.utils import timezone
 
 from carriers.models import Carrier, CarrierToken, Tariff
 from claims.models import Claim, ClaimTransition, Complaint, Settlement
-from claims.services import ledger_balance_check
-from orders.demo import ADMIN_PASSWORD, DEMO_PASSWORD, demo_world_build
+from claims.services.ledger import ledger_totals
 from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
-from waybills.models import TrackingEvent, Waybill
+from waybills.models import EVENT_STATUS, TrackingEvent, Waybill
 from waybills.numbers import validate_waybill_number
-from waybills.services import EVENT_STATUS
+from yinzunda.demo.world import ADMIN_PASSWORD, DEMO_PASSWORD, demo_world_build
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +100,7 @@ def test_seed_demo_has_a_paid_and_an_issued_settlement_and_the_ledger_balances(s
     assert issued.claims.exists() and not issued.claims.filter(status=Claim.Status.SETTLED).exists()
     for settlement in (paid, issued):
         assert settlement.total_amount == sum(c.amount for c in settlement.claims.all())
-    balance = ledger_balance_check()
+    balance = ledger_totals()
     assert balance["compensation_ledger"] == balance["compensation_claims"] == balance["paid_settlements"] > 0
     assert balance["fees_ledger"] == balance["fees_purchases"] > 0
     assert balance["refunds_ledger"] == balance["refunds_purchases"] > 0
@@ -182,7 +181,7 @@ def test_seed_demo_prints_buyer_orders_that_prove_and_can_be_complained_about(se
     assert samples
     for number, last4 in samples:
         # when a visitor proves the order with the printed digits
-        response = client.post(reverse("claims:complaint_start"), {"number": number, "phone_last4": last4})
+        response = client.post(reverse("buyer:complaint_start"), {"number": number, "phone_last4": last4})
         # then the complaint form opens for it
-        assert response.status_code == 302 and response.url == reverse("claims:complaint_new")
+        assert response.status_code == 302 and response.url == reverse("buyer:complaint_new")
         client.cookies.clear()

@@ -28,6 +28,11 @@ class DeliveryMethod(models.TextChoices):
     SELF_PICKUP = "self_pickup", _("自提")
 
 
+# Deliveries that leave the parcel somewhere other than the door: without the buyer's consent
+# each one breaks the door-delivery promise (DESIGN §3a).
+DROP_METHODS = frozenset({DeliveryMethod.LOCKER.value, DeliveryMethod.STATION.value})
+
+
 class ProofType(models.TextChoices):
     PHOTO = "photo", _("照片")
     SIGNATURE = "signature", _("签名")
@@ -79,6 +84,21 @@ class Waybill(models.Model):
 
     def is_delivered(self) -> bool:
         return self.delivered_at is not None
+
+
+# The one map from a carrier scan to the waybill's current status.
+EVENT_STATUS: dict[str, str] = {
+    EventCode.PICKED_UP: Waybill.Status.PICKED_UP,
+    EventCode.ARRIVED_AT_HUB: Waybill.Status.IN_TRANSIT,
+    EventCode.DEPARTED_HUB: Waybill.Status.IN_TRANSIT,
+    EventCode.ARRIVED_AT_STATION: Waybill.Status.AT_STATION,
+    EventCode.OUT_FOR_DELIVERY: Waybill.Status.OUT_FOR_DELIVERY,
+    EventCode.DELIVERED: Waybill.Status.DELIVERED,
+    EventCode.DELIVERY_FAILED: Waybill.Status.DELIVERY_FAILED,
+    EventCode.RETURNED_TO_SENDER: Waybill.Status.RETURNED,
+    EventCode.RETURN_PICKUP_SCHEDULED: Waybill.Status.RETURN_SCHEDULED,
+    EventCode.RETURN_PICKED_UP: Waybill.Status.RETURN_PICKED_UP,
+}
 
 
 class WaybillSequence(models.Model):

@@ -14,9 +14,10 @@ urlpatterns = [
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/", include("carriers.urls")),
-    path("dashboard/", include("orders.urls")),
-    path("", include("claims.urls")),
+    path("api/", include("carriers.api.urls")),
+    path("dashboard/", include("orders.dashboard.urls")),
+    path("complaint/", include("claims.buyer.urls")),
+    path("staff/", include("claims.staff.urls")),
 ]
 
 if settings.DEBUG:

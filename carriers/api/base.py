@@ -1,8 +1,7 @@
 """What every carrier API view shares: auth, throttle, error schema, strict fields, list filters."""
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +10,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
 from carriers.models import Carrier
+from yinzunda import timestamps
 
 from .authentication import CarrierTokenAuthentication, IsCarrier
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -116,21 +116,10 @@ def parse_statuses(request, choices: list[str]) -> list[str] | None:
 
 
 def parse_aware_datetime(value: str, *, field: str) -> datetime:
-    if re.search(r" \d\d:?\d\d$", value):  # an unencoded "+08:00" arrives as " 08:00"
-        value = value[: value.rindex(" ")] + "+" + value[value.rindex(" ") + 1 :]
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise exceptions.ValidationError({field: [_("应为带时区偏移的 ISO 8601 时间。")]}) from None
-    offset = moment.utcoffset()
-    if offset is None:
-        raise exceptions.ValidationError({field: [_("时间必须带时区偏移，例如 +08:00。")]})
-    if abs(offset) > timedelta(hours=14):  # PostgreSQL refuses such offsets; no real zone has one
-        raise exceptions.ValidationError({field: [_("时区偏移超出范围（±14:00）。")]})
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise exceptions.ValidationError({field: [_("时间超出范围。")]}) from None
+        return timestamps.parse_aware_datetime(value)
+    except timestamps.TimestampInvalid as exc:
+        raise exceptions.ValidationError({field: [exc.message]}) from None
 
 
 def parse_updated_since(request) -> datetime | None:

@@ -14,11 +14,11 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from carriers.selectors import carrier_claim_detail, carrier_claims_list
-from claims import services as claim_services
-from claims.errors import NotFound
 from claims.models import Claim
+from claims.selectors.claims import carrier_claim_detail, carrier_claims_list
+from claims.services import claims as claim_services
 from waybills.models import EventCode
+from yinzunda.errors import NotFound
 
 from .base import (
     IDEMPOTENCY_PARAMETER,

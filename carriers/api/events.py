@@ -7,7 +7,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from waybills.models import DeliveryMethod, EventCode, ProofType
-from waybills.services import MAX_EVENTS_PER_BATCH, tracking_events_ingest
+from waybills.services.tracking import tracking_events_ingest
+from waybills.services.tracking_validation import MAX_EVENTS_PER_BATCH
 
 from .base import CarrierAPIView, error_responses
 

@@ -11,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from claims.errors import DomainError
+from yinzunda.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from carriers.models import Carrier, IdempotencyRecord
-from claims.errors import DomainError
+from yinzunda.errors import DomainError
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -111,10 +111,3 @@ def _record_store(record: IdempotencyRecord, status_code: int, body) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         response_status=status_code, response_body=json.loads(json.dumps(body, default=str))
     )
-
-
-def idempotency_records_purge(*, now=None) -> int:
-    """Forget answers older than the replay window (24 h by default)."""
-    now = now or timezone.now()
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - settings.YINZUNDA_IDEMPOTENCY_TTL).delete()
-    return deleted

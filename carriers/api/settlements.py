@@ -14,10 +14,10 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from carriers.selectors import carrier_settlement_detail, carrier_settlements_list
-from claims import services as claim_services
-from claims.errors import NotFound
 from claims.models import Settlement
+from claims.selectors.settlements import carrier_settlement_detail, carrier_settlements_list
+from claims.services import settlements as claim_services
+from yinzunda.errors import NotFound
 
 from .base import (
     IDEMPOTENCY_PARAMETER,

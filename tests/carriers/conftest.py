@@ -10,7 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from carriers.services import carrier_token_create
-from claims import services as claim_services
+from claims.services.claims import claim_accept, claim_open
+from claims.services.settlements import settlement_issue
 from tests.factories import CarrierFactory, ComplaintFactory, WaybillFactory
 
 
@@ -28,7 +29,9 @@ def _no_tracking_claims(monkeypatch):
     calls: list[list[int]] = []
     import claims.tasks
 
-    monkeypatch.setattr(claims.tasks.tracking_evaluate, "delay", lambda ids: calls.append(list(ids)))
+    monkeypatch.setattr(
+        claims.tasks.tracking_evaluate, "apply_async", lambda args, **options: calls.append(list(args[0]))
+    )
     return calls
 
 
@@ -81,7 +84,7 @@ def waybill_b(carrier_b):
 
 def open_claim(waybill, **kwargs):
     complaint = ComplaintFactory(waybill=waybill)
-    return claim_services.claim_open(
+    return claim_open(
         waybill=waybill,
         complaint=complaint,
         complaint_type=complaint.complaint_type,
@@ -104,8 +107,8 @@ def claim_b(waybill_b):
 
 def settle(carrier, claims):
     for claim in claims:
-        claim_services.claim_accept(claim_id=claim.pk, carrier=carrier)
-    return claim_services.settlement_issue(carrier=carrier, period_end=timezone.now() + timedelta(seconds=1))
+        claim_accept(claim_id=claim.pk, carrier=carrier)
+    return settlement_issue(carrier=carrier, period_end=timezone.now() + timedelta(seconds=1))
 
 
 @pytest.fixture

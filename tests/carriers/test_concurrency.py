@@ -9,6 +9,8 @@ from django.db import connection
 
 from carriers.services import carrier_token_create
 from claims.models import ClaimTransition
+from claims.services.claims import claim_accept
+from claims.services.settlements import settlement_issue
 from tests.factories import CarrierFactory, WaybillFactory
 from waybills.models import TrackingEvent, Waybill
 
@@ -118,13 +120,12 @@ def test_two_confirm_payments_at_once_pay_once(zto):
 
     from django.utils import timezone
 
-    from claims import services as claim_services
     from orders.models import LedgerEntry
 
     carrier, client = zto
     claim = open_claim(WaybillFactory(carrier=carrier))
-    claim_services.claim_accept(claim_id=claim.pk, carrier=carrier)
-    settlement = claim_services.settlement_issue(carrier=carrier, period_end=timezone.now() + timedelta(seconds=1))
+    claim_accept(claim_id=claim.pk, carrier=carrier)
+    settlement = settlement_issue(carrier=carrier, period_end=timezone.now() + timedelta(seconds=1))
     url = f"/api/v1/carrier/settlements/{settlement.pk}/confirm-payment"
 
     responses = _race([lambda ref=ref: client.post_json(url, {"payment_reference": ref}) for ref in ("P-1", "P-2", "P-3")])

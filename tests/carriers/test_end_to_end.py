@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from claims import services as claim_services
+from claims.services.settlements import settlement_issue
 from claims.tasks import tracking_evaluate
 from orders.models import LedgerEntry
 from orders.services import purchase_create
@@ -44,7 +44,7 @@ def test_locker_drop_of_a_yinzunda_parcel_becomes_a_claim_the_carrier_accepts_an
     # it accepts; the statement is issued; it confirms the payment
     accepted = client_a.post(f"/api/v1/carrier/claims/{detail['id']}/accept", HTTP_IDEMPOTENCY_KEY="acc-1")
     assert accepted.json()["status"] == "accepted"
-    claim_services.settlement_issue(carrier=carrier_a, period_end=timezone.now() + timedelta(seconds=1))
+    settlement_issue(carrier=carrier_a, period_end=timezone.now() + timedelta(seconds=1))
     (statement,) = client_a.get("/api/v1/carrier/settlements?status=issued").json()["results"]
     assert statement["claim_ids"] == [detail["id"]]
     paid = client_a.post_json(

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from carriers.api.idempotency import idempotency_records_purge
+from carriers.services import idempotency_records_purge
 from carriers.models import IdempotencyRecord
 from claims.models import ClaimTransition
 from orders.models import LedgerEntry

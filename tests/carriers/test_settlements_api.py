@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from claims.models import Claim, Settlement
+from claims.services.claims import claim_accept
+from claims.services.settlements import settlement_issue
 from orders.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +90,6 @@ def test_settlement_list_queries_do_not_grow_with_statements_or_claims(client_a,
 
     from django.utils import timezone
 
-    from claims import services as claim_services
     from tests.factories import WaybillFactory
 
     from .conftest import open_claim
@@ -96,8 +97,8 @@ def test_settlement_list_queries_do_not_grow_with_statements_or_claims(client_a,
     for day in range(4):
         for _ in range(3):
             claim = open_claim(WaybillFactory(carrier=carrier_a))
-            claim_services.claim_accept(claim_id=claim.pk, carrier=carrier_a)
-        claim_services.settlement_issue(carrier=carrier_a, period_end=timezone.now() + timedelta(days=day, seconds=1))
+            claim_accept(claim_id=claim.pk, carrier=carrier_a)
+        settlement_issue(carrier=carrier_a, period_end=timezone.now() + timedelta(days=day, seconds=1))
     client_a.get("/api/v1/carrier/settlements")  # token's last_used_at written once
     with django_assert_max_num_queries(3):
         body = client_a.get("/api/v1/carrier/settlements").json()

@@ -30,11 +30,11 @@ def test_station_drop_complaint_is_claimed_auto_accepted_settled_and_paid_once(c
     api = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
     # a buyer on a phone proves the order and files, double-clicking
-    client.post(reverse("claims:complaint_start"), {"number": waybill.number, "phone_last4": waybill.order.recipient_phone[-4:]}, HTTP_USER_AGENT=PHONE)
+    client.post(reverse("buyer:complaint_start"), {"number": waybill.number, "phone_last4": waybill.order.recipient_phone[-4:]}, HTTP_USER_AGENT=PHONE)
     form = {"complaint_type": "locker_without_consent", "description": "放驿站了", "submission_token": str(uuid.uuid4())}
     with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(reverse("claims:complaint_new"), form, HTTP_USER_AGENT=PHONE)
-        second = client.post(reverse("claims:complaint_new"), form, HTTP_USER_AGENT=PHONE)
+        first = client.post(reverse("buyer:complaint_new"), form, HTTP_USER_AGENT=PHONE)
+        second = client.post(reverse("buyer:complaint_new"), form, HTTP_USER_AGENT=PHONE)
     assert first.status_code == second.status_code == 302 and first.url == second.url
 
     # the carrier sees the claim through its API

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from claims import routing, services
-from claims.choices import ComplaintType
+from carriers.choices import ComplaintType
+from claims import routing
+from claims.services import complaints as services
 from claims.models import Claim, Complaint, Notification
 from orders.services import purchase_create
 from tests.factories import ComplaintFactory, WaybillFactory

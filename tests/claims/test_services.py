@@ -9,11 +9,20 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from carriers.selectors import tariff_current
-from claims import services
-from claims.errors import ClaimTransitionNotAllowed, NotFound, SettlementAlreadyPaid
+from claims.errors import ClaimTransitionNotAllowed, SettlementAlreadyPaid
 from claims.models import Claim, ClaimTransition
+from claims.services.claims import (
+    claim_accept,
+    claim_auto_accept,
+    claim_dispute,
+    claim_open,
+    claim_ruling,
+)
+from claims.services.ledger import ledger_totals
+from claims.services.settlements import settlement_confirm_payment, settlement_issue
 from orders.models import LedgerEntry
 from tests.factories import CarrierFactory, ComplaintFactory
+from yinzunda.errors import NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +31,7 @@ def open_claim(complaint=None, now=None) -> Claim:
     complaint = complaint or ComplaintFactory()
     waybill = complaint.waybill
     tariff = tariff_current(carrier=waybill.carrier)
-    return services.claim_open(
+    return claim_open(
         waybill=waybill, complaint=complaint, complaint_type=complaint.complaint_type,
         tariff=tariff, amount=Decimal("5.00"), now=now,
     )
@@ -37,9 +46,9 @@ def test_claim_open_records_history_and_deadline():
 
 def test_claim_accept_twice_is_a_conflict():
     claim = open_claim()
-    services.claim_accept(claim_id=claim.pk, carrier=claim.carrier)
+    claim_accept(claim_id=claim.pk, carrier=claim.carrier)
     with pytest.raises(ClaimTransitionNotAllowed):
-        services.claim_accept(claim_id=claim.pk, carrier=claim.carrier)
+        claim_accept(claim_id=claim.pk, carrier=claim.carrier)
     assert ClaimTransition.objects.filter(claim=claim, to_status="accepted").count() == 1
 
 
@@ -47,38 +56,38 @@ def test_claim_accept_by_another_carrier_is_not_found():
     claim = open_claim()
     other = CarrierFactory()
     with pytest.raises(NotFound):
-        services.claim_accept(claim_id=claim.pk, carrier=other)
+        claim_accept(claim_id=claim.pk, carrier=other)
     claim.refresh_from_db()
     assert claim.status == Claim.Status.OPEN
 
 
 def test_claim_auto_accept_only_after_deadline():
     claim = open_claim()
-    assert services.claim_auto_accept(claim_id=claim.pk) is None
+    assert claim_auto_accept(claim_id=claim.pk) is None
     later = claim.deadline_at + timedelta(seconds=1)
-    assert services.claim_auto_accept(claim_id=claim.pk, now=later).status == Claim.Status.AUTO_ACCEPTED
+    assert claim_auto_accept(claim_id=claim.pk, now=later).status == Claim.Status.AUTO_ACCEPTED
 
 
 def test_dispute_then_dismiss_is_final(django_user_model):
     claim = open_claim()
     staff = django_user_model.objects.create_user("ops", is_staff=True)
-    services.claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已送货上门", evidence=[{"type": "photo", "url": "https://x.example/p.jpg"}])
-    services.claim_rule(claim_id=claim.pk, user=staff, uphold=False, reason="门口照片清晰")
+    claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已送货上门", evidence=[{"type": "photo", "url": "https://x.example/p.jpg"}])
+    claim_ruling(claim_id=claim.pk, user=staff, uphold=False, reason="门口照片清晰")
     with pytest.raises(ClaimTransitionNotAllowed):
-        services.claim_rule(claim_id=claim.pk, user=staff, uphold=True, reason="改判")
+        claim_ruling(claim_id=claim.pk, user=staff, uphold=True, reason="改判")
     assert Claim.objects.get(pk=claim.pk).status == Claim.Status.DISMISSED
 
 
 def test_settlement_pays_each_claim_once_and_ledger_balances():
     claim = open_claim()
-    services.claim_accept(claim_id=claim.pk, carrier=claim.carrier)
-    settlement = services.settlement_issue(carrier=claim.carrier, period_end=timezone.now() + timedelta(seconds=1))
+    claim_accept(claim_id=claim.pk, carrier=claim.carrier)
+    settlement = settlement_issue(carrier=claim.carrier, period_end=timezone.now() + timedelta(seconds=1))
     assert settlement.total_amount == Decimal("5.00")
-    services.settlement_confirm_payment(settlement_id=settlement.pk, carrier=claim.carrier, payment_reference="PAY-1")
+    settlement_confirm_payment(settlement_id=settlement.pk, carrier=claim.carrier, payment_reference="PAY-1")
     with pytest.raises(SettlementAlreadyPaid):
-        services.settlement_confirm_payment(settlement_id=settlement.pk, carrier=claim.carrier, payment_reference="PAY-2")
+        settlement_confirm_payment(settlement_id=settlement.pk, carrier=claim.carrier, payment_reference="PAY-2")
     assert LedgerEntry.objects.filter(claim=claim, kind="compensation").count() == 1
-    totals = services.ledger_balance_check()
+    totals = ledger_totals()
     assert totals["compensation_ledger"] == totals["compensation_claims"] == totals["paid_settlements"] == Decimal("5.00")
 
 

@@ -17,10 +17,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from claims import services
-from claims.choices import ComplaintType
+from carriers.choices import ComplaintType
 from claims.errors import ClaimTransitionNotAllowed, SettlementAlreadyPaid
 from claims.models import Claim, Complaint, Settlement
+from claims.services.claims import claim_accept, claim_auto_accept, claim_dispute, claim_ruling
+from claims.services.complaints import claim_open_from_tracking, complaint_route
+from claims.services.ledger import ledger_totals
+from claims.services.settlements import settlement_confirm_payment, settlement_issue
 from orders.models import LedgerEntry
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import CarrierFactory, ComplaintFactory, UserFactory
@@ -53,18 +56,18 @@ class ClaimsMachine(RuleBasedStateMachine):
         deliver(waybill, method)
         self.waybills.append(waybill)
         complaint = ComplaintFactory(waybill=waybill, complaint_type=kind)
-        services.complaint_route(complaint_id=complaint.pk)
+        complaint_route(complaint_id=complaint.pk)
         if twice:  # a redelivered task or the sweep racing the first run
-            services.complaint_route(complaint_id=complaint.pk)
+            complaint_route(complaint_id=complaint.pk)
 
     @precondition(lambda self: self.waybills)
     @rule(index=st.integers(0, 50))
     def second_complaint_or_scan(self, index):
         waybill = self.waybills[index % len(self.waybills)]
         event = deliver(waybill, "station", event_id=f"scan-{waybill.pk}-{index}-{timezone.now().timestamp()}")
-        services.claim_open_from_tracking(event_id=event.pk)
+        claim_open_from_tracking(event_id=event.pk)
         complaint = ComplaintFactory(waybill=waybill)
-        services.complaint_route(complaint_id=complaint.pk)
+        complaint_route(complaint_id=complaint.pk)
 
     @rule(index=st.integers(0, 50))
     def accept(self, index):
@@ -72,7 +75,7 @@ class ClaimsMachine(RuleBasedStateMachine):
         if claim is None:
             return
         try:
-            services.claim_accept(claim_id=claim.pk, carrier=claim.carrier)
+            claim_accept(claim_id=claim.pk, carrier=claim.carrier)
         except ClaimTransitionNotAllowed:
             assert claim.status != Claim.Status.OPEN
 
@@ -82,7 +85,7 @@ class ClaimsMachine(RuleBasedStateMachine):
         if claim is None:
             return
         try:
-            services.claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已上门", evidence=[])
+            claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已上门", evidence=[])
         except ClaimTransitionNotAllowed:
             assert claim.status != Claim.Status.OPEN
 
@@ -92,7 +95,7 @@ class ClaimsMachine(RuleBasedStateMachine):
         if claim is None:
             return
         try:
-            services.claim_rule(claim_id=claim.pk, user=self.staff, uphold=uphold, reason="仲裁")
+            claim_ruling(claim_id=claim.pk, user=self.staff, uphold=uphold, reason="仲裁")
         except ClaimTransitionNotAllowed:
             assert claim.status != Claim.Status.DISPUTED
 
@@ -103,14 +106,14 @@ class ClaimsMachine(RuleBasedStateMachine):
             return
         # Time passes: the deadline is now behind us (the clock itself cannot move backwards).
         Claim.objects.filter(pk=claim.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
-        result = services.claim_auto_accept(claim_id=claim.pk)
+        result = claim_auto_accept(claim_id=claim.pk)
         assert (result is not None) == (claim.status == Claim.Status.OPEN)
 
     @rule(carrier=st.integers(0, 1), pay=st.booleans())
     def settle(self, carrier, pay):
-        settlement = services.settlement_issue(carrier=self.carriers[carrier], period_end=timezone.now())
+        settlement = settlement_issue(carrier=self.carriers[carrier], period_end=timezone.now())
         if settlement is not None and pay:
-            services.settlement_confirm_payment(
+            settlement_confirm_payment(
                 settlement_id=settlement.pk, carrier=settlement.carrier, payment_reference="PAY-NOW"
             )
 
@@ -121,7 +124,7 @@ class ClaimsMachine(RuleBasedStateMachine):
             return
         settlement = settlements[index % len(settlements)]
         try:
-            services.settlement_confirm_payment(
+            settlement_confirm_payment(
                 settlement_id=settlement.pk, carrier=settlement.carrier, payment_reference=f"PAY{index}"
             )
         except SettlementAlreadyPaid:
@@ -129,7 +132,7 @@ class ClaimsMachine(RuleBasedStateMachine):
 
     @invariant()
     def ledger_balances(self):
-        totals = services.ledger_balance_check()
+        totals = ledger_totals()
         COVERAGE["steps_with_payments"] += totals["paid_settlements"] > 0
         COVERAGE["steps_with_disputes"] += Claim.objects.filter(status__in=["disputed", "upheld", "dismissed"]).exists()
         assert totals["compensation_ledger"] == totals["compensation_claims"] == totals["paid_settlements"]

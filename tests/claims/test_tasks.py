@@ -9,8 +9,11 @@ import pytest
 from django.utils import timezone
 
 from carriers.models import WebhookDelivery
-from claims import services, tasks
+from claims import tasks
 from claims.models import Claim, Complaint, Notification, Settlement
+from claims.services.claims import claim_accept, claim_dispute, claim_ruling
+from claims.services.complaints import complaint_file, complaint_route
+from claims.services.settlements import settlement_confirm_payment
 from orders.models import LedgerEntry
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import ComplaintFactory, UserFactory
@@ -22,7 +25,7 @@ def routed_claim(**waybill_kwargs) -> Claim:
     waybill = yinzunda_waybill(**waybill_kwargs)
     deliver(waybill, "station")
     complaint = ComplaintFactory(waybill=waybill)
-    services.complaint_route(complaint_id=complaint.pk)
+    complaint_route(complaint_id=complaint.pk)
     return Claim.objects.get(complaint=complaint)
 
 
@@ -43,7 +46,7 @@ def test_filing_survives_a_broker_outage(django_capture_on_commit_callbacks, cap
     waybill = yinzunda_waybill()
     outage = mock.patch.object(tasks.complaint_route, "apply_async", side_effect=OSError("broker down"))
     with outage, django_capture_on_commit_callbacks(execute=True):
-        complaint = services.complaint_file(order=waybill.order, complaint_type="not_to_door")
+        complaint = complaint_file(order=waybill.order, complaint_type="not_to_door")
     assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.RECEIVED
     assert "sweep will route it" in caplog.text
 
@@ -69,14 +72,14 @@ def test_carrier_deadline_is_per_carrier():
 
 def test_daily_settlement_gathers_payable_claims_of_each_carrier_then_payment_credits_ledger():
     accepted = routed_claim()
-    services.claim_accept(claim_id=accepted.pk, carrier=accepted.carrier)
+    claim_accept(claim_id=accepted.pk, carrier=accepted.carrier)
     still_open = routed_claim(carrier=accepted.carrier)
     Claim.objects.filter(pk=accepted.pk).update(resolved_at=timezone.now() - timedelta(days=1))
     (settlement_id,) = tasks.settlements_issue_daily()
     settlement = Settlement.objects.get(pk=settlement_id)
     assert settlement.claim_count == 1 and settlement.total_amount == Decimal("5.00")
     assert tasks.settlements_issue_daily() == []
-    services.settlement_confirm_payment(settlement_id=settlement.pk, carrier=accepted.carrier, payment_reference="P1")
+    settlement_confirm_payment(settlement_id=settlement.pk, carrier=accepted.carrier, payment_reference="P1")
     assert LedgerEntry.objects.get(kind="compensation").amount == Decimal("5.00")
     assert Claim.objects.get(pk=still_open.pk).settlement is None
 
@@ -91,10 +94,10 @@ def test_every_claim_event_reaches_the_merchant_inbox_email_and_carrier_webhook(
         waybill.carrier.save()
         deliver(waybill, "door")
         complaint = ComplaintFactory(waybill=waybill)
-        services.complaint_route(complaint_id=complaint.pk)
+        complaint_route(complaint_id=complaint.pk)
         claim = Claim.objects.get()
-        services.claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已上门", evidence=[])
-        services.claim_rule(claim_id=claim.pk, user=UserFactory(is_staff=True), uphold=True, reason="无凭证")
+        claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已上门", evidence=[])
+        claim_ruling(claim_id=claim.pk, user=UserFactory(is_staff=True), uphold=True, reason="无凭证")
     titles = list(Notification.objects.filter(claim=claim).values_list("title", flat=True))
     assert len(titles) == 3
     assert len(mailoutbox) == 3
@@ -105,11 +108,11 @@ def test_every_claim_event_reaches_the_merchant_inbox_email_and_carrier_webhook(
 
 def test_daily_settlement_rerun_for_a_period_already_issued_skips_that_carrier():
     first = routed_claim()
-    services.claim_accept(claim_id=first.pk, carrier=first.carrier)
+    claim_accept(claim_id=first.pk, carrier=first.carrier)
     Claim.objects.filter(pk=first.pk).update(resolved_at=timezone.now() - timedelta(days=1))
     assert len(tasks.settlements_issue_daily()) == 1
     late = routed_claim(carrier=first.carrier)  # resolved "yesterday" but committed after the run
-    services.claim_accept(claim_id=late.pk, carrier=late.carrier)
+    claim_accept(claim_id=late.pk, carrier=late.carrier)
     Claim.objects.filter(pk=late.pk).update(resolved_at=timezone.now() - timedelta(days=1))
     assert tasks.settlements_issue_daily() == []
     assert Claim.objects.get(pk=late.pk).settlement is None
@@ -121,12 +124,12 @@ def test_accept_auto_accept_and_payment_each_notify_the_merchant_by_inbox_and_em
     with django_capture_on_commit_callbacks(execute=True):
         accepted = routed_claim()
         silent = routed_claim(carrier=accepted.carrier)
-        services.claim_accept(claim_id=accepted.pk, carrier=accepted.carrier)
+        claim_accept(claim_id=accepted.pk, carrier=accepted.carrier)
         Claim.objects.filter(pk=silent.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
         tasks.claims_auto_accept_overdue()
         Claim.objects.filter(pk__in=[accepted.pk, silent.pk]).update(resolved_at=timezone.now() - timedelta(days=1))
         (settlement_id,) = tasks.settlements_issue_daily()
-        services.settlement_confirm_payment(settlement_id=settlement_id, carrier=accepted.carrier, payment_reference="P9")
+        settlement_confirm_payment(settlement_id=settlement_id, carrier=accepted.carrier, payment_reference="P9")
     titles = list(Notification.objects.order_by("pk").values_list("title", flat=True))
     # opened ×2, accepted, auto-accepted, then one payment notice per merchant (two merchants)
     assert len(titles) == 6

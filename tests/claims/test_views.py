@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from claims import services
 from claims.models import Claim, Complaint, ComplaintPhoto
+from claims.services.claims import claim_dispute
+from claims.services.complaints import complaint_route
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import ComplaintFactory, UserFactory, WaybillFactory
 
@@ -35,7 +36,7 @@ def image_file(name="door.jpg", fmt="JPEG", size=(40, 30)) -> SimpleUploadedFile
 
 def prove(client, waybill, number=None, last4=None):
     return client.post(
-        reverse("claims:complaint_start"),
+        reverse("buyer:complaint_start"),
         {"number": number or waybill.order.order_number, "phone_last4": last4 or waybill.order.recipient_phone[-4:]},
     )
 
@@ -43,14 +44,14 @@ def prove(client, waybill, number=None, last4=None):
 def complaint_post(client, **overrides):
     data = {"complaint_type": "not_to_door", "description": "放驿站了", "submission_token": str(uuid.uuid4())}
     data.update(overrides)
-    return client.post(reverse("claims:complaint_new"), data)
+    return client.post(reverse("buyer:complaint_new"), data)
 
 
 def test_buyer_proves_order_by_waybill_number_and_sees_masked_data(client):
     waybill = WaybillFactory()
     response = prove(client, waybill, number=waybill.number.lower())
     assert response.status_code == 302
-    page = client.get(reverse("claims:complaint_new"))
+    page = client.get(reverse("buyer:complaint_new"))
     assert page.status_code == 200
     body = page.content.decode()
     assert waybill.order.masked_phone in body
@@ -65,7 +66,7 @@ def test_unknown_order_and_wrong_digits_get_the_same_answer(client):
     bad_digits = prove(client, waybill, last4=wrong)
     assert unknown.status_code == bad_digits.status_code == 400
     assert unknown.context["form"].non_field_errors() == bad_digits.context["form"].non_field_errors()
-    assert client.get(reverse("claims:complaint_new")).status_code == 302
+    assert client.get(reverse("buyer:complaint_new")).status_code == 302
 
 
 def test_lookup_is_limited_per_order_even_with_the_right_digits_afterwards(client):
@@ -85,7 +86,7 @@ def test_lookup_is_limited_per_client_across_orders(client):
 
 
 def test_bad_lookup_input_names_the_field(client):
-    response = client.post(reverse("claims:complaint_start"), {"number": "DY1", "phone_last4": "12a"})
+    response = client.post(reverse("buyer:complaint_start"), {"number": "DY1", "phone_last4": "12a"})
     assert response.status_code == 400
     assert "phone_last4" in response.context["form"].errors
 
@@ -98,7 +99,7 @@ def test_complaint_with_photos_is_committed_and_routed_to_a_claim(client, django
         response = complaint_post(client, photos=[image_file(), image_file("b.png", "PNG")])
     complaint = Complaint.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("claims:complaint_status", args=[complaint.reference])
+    assert response.url == reverse("buyer:complaint_status", args=[complaint.reference])
     assert ComplaintPhoto.objects.filter(complaint=complaint).count() == 2
     assert set(complaint.photos.values_list("content_type", flat=True)) == {"image/jpeg", "image/png"}
     complaint.refresh_from_db()
@@ -134,7 +135,7 @@ def test_fake_image_and_too_many_photos_are_refused(client):
 
 
 def test_oversized_photo_is_refused(client, monkeypatch):
-    monkeypatch.setattr("claims.forms.MAX_PHOTO_BYTES", 100)
+    monkeypatch.setattr("claims.buyer.forms.MAX_PHOTO_BYTES", 100)
     waybill = WaybillFactory()
     prove(client, waybill)
     response = complaint_post(client, photos=[image_file(size=(200, 200))])
@@ -151,22 +152,22 @@ def test_buyer_sees_only_complaints_of_the_proven_order(client):
     mine, other = WaybillFactory(), WaybillFactory()
     other_complaint = ComplaintFactory(waybill=other)
     prove(client, mine)
-    assert client.get(reverse("claims:complaint_status", args=[other_complaint.reference])).status_code == 404
-    assert client.get(reverse("claims:complaint_status", args=["TSNOPE"])).status_code == 404
+    assert client.get(reverse("buyer:complaint_status", args=[other_complaint.reference])).status_code == 404
+    assert client.get(reverse("buyer:complaint_status", args=["TSNOPE"])).status_code == 404
 
 
 def test_status_page_without_proof_asks_to_prove_the_order_then_returns(client):
     # given a complaint and a buyer whose proof expired (or who comes back on another device)
     complaint = ComplaintFactory()
-    status_url = reverse("claims:complaint_status", args=[complaint.reference])
+    status_url = reverse("buyer:complaint_status", args=[complaint.reference])
     # when the buyer opens the status page, nothing of the complaint is shown: prove first
     response = client.get(status_url)
     assert response.status_code == 302
-    assert response.url == f"{reverse('claims:complaint_start')}?next={status_url}"
+    assert response.url == f"{reverse('buyer:complaint_start')}?next={status_url}"
     # then proving the order brings the buyer back to the status page
     order = complaint.order
     proof = client.post(
-        reverse("claims:complaint_start"),
+        reverse("buyer:complaint_start"),
         {"number": order.order_number, "phone_last4": order.recipient_phone[-4:], "next": status_url},
     )
     assert proof.status_code == 302 and proof.url == status_url
@@ -176,17 +177,17 @@ def test_status_page_without_proof_asks_to_prove_the_order_then_returns(client):
 def test_proof_never_redirects_off_the_complaint_pages(client):
     order = WaybillFactory().order
     response = client.post(
-        reverse("claims:complaint_start"),
+        reverse("buyer:complaint_start"),
         {"number": order.order_number, "phone_last4": order.recipient_phone[-4:], "next": "https://evil.example/"},
     )
-    assert response.url == reverse("claims:complaint_new")
+    assert response.url == reverse("buyer:complaint_new")
 
 
 def test_status_page_past_seven_working_days_shows_escalation(client):
     waybill = WaybillFactory()
     complaint = ComplaintFactory(waybill=waybill, created_at=timezone.now() - timedelta(days=12))
     prove(client, waybill)
-    body = client.get(reverse("claims:complaint_status", args=[complaint.reference])).content.decode()
+    body = client.get(reverse("buyer:complaint_status", args=[complaint.reference])).content.decode()
     assert "已超过时限" in body and "sswz.spb.gov.cn" in body
 
 
@@ -194,9 +195,9 @@ def test_forms_carry_csrf_protection(client):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    response = strict.post(reverse("claims:complaint_start"), {"number": "DY1", "phone_last4": "1234"})
+    response = strict.post(reverse("buyer:complaint_start"), {"number": "DY1", "phone_last4": "1234"})
     assert response.status_code == 403
-    assert "csrfmiddlewaretoken" in client.get(reverse("claims:complaint_start")).content.decode()
+    assert "csrfmiddlewaretoken" in client.get(reverse("buyer:complaint_start")).content.decode()
 
 
 # --- staff arbitration --------------------------------------------------------------------
@@ -205,9 +206,9 @@ def disputed_claim():
     waybill = yinzunda_waybill()
     deliver(waybill, "door", proof_url="https://proof.example/door.jpg")
     complaint = ComplaintFactory(waybill=waybill)
-    services.complaint_route(complaint_id=complaint.pk)
+    complaint_route(complaint_id=complaint.pk)
     claim = Claim.objects.get(complaint=complaint)
-    services.claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已送货上门",
+    claim_dispute(claim_id=claim.pk, carrier=claim.carrier, reason="已送货上门",
                            evidence=[{"type": "photo", "url": "https://proof.example/carrier.jpg", "note": "门牌清晰"},
                                      {"type": "other", "url": "javascript:alert(1)"}])
     return claim
@@ -215,9 +216,9 @@ def disputed_claim():
 
 def test_staff_pages_need_staff(client):
     claim = disputed_claim()
-    assert client.get(reverse("claims:staff_claim_list")).status_code == 302
+    assert client.get(reverse("staff:claim_list")).status_code == 302
     client.force_login(UserFactory())
-    assert client.get(reverse("claims:staff_claim_detail", args=[claim.pk])).status_code == 403
+    assert client.get(reverse("staff:claim_detail", args=[claim.pk])).status_code == 403
 
 
 def test_staff_sees_evidence_and_upholds_with_reason(client, django_assert_max_num_queries):
@@ -225,13 +226,13 @@ def test_staff_sees_evidence_and_upholds_with_reason(client, django_assert_max_n
     disputed_claim()
     client.force_login(UserFactory(is_staff=True))
     with django_assert_max_num_queries(8):
-        listing = client.get(reverse("claims:staff_claim_list"))
+        listing = client.get(reverse("staff:claim_list"))
     assert listing.status_code == 200 and claim.waybill.number in listing.content.decode()
-    detail = client.get(reverse("claims:staff_claim_detail", args=[claim.pk])).content.decode()
+    detail = client.get(reverse("staff:claim_detail", args=[claim.pk])).content.decode()
     assert "https://proof.example/door.jpg" in detail and "https://proof.example/carrier.jpg" in detail
     assert "门牌清晰" in detail
     assert 'href="javascript:' not in detail
-    response = client.post(reverse("claims:staff_claim_detail", args=[claim.pk]), {"decision": "uphold", "reason": "照片非收件人门口"})
+    response = client.post(reverse("staff:claim_detail", args=[claim.pk]), {"decision": "uphold", "reason": "照片非收件人门口"})
     assert response.status_code == 302
     claim.refresh_from_db()
     assert claim.status == Claim.Status.UPHELD
@@ -241,7 +242,7 @@ def test_staff_sees_evidence_and_upholds_with_reason(client, django_assert_max_n
 def test_staff_ruling_without_reason_or_twice_is_refused(client):
     claim = disputed_claim()
     client.force_login(UserFactory(is_staff=True))
-    url = reverse("claims:staff_claim_detail", args=[claim.pk])
+    url = reverse("staff:claim_detail", args=[claim.pk])
     assert client.post(url, {"decision": "dismiss", "reason": " "}).status_code == 400
     assert client.post(url, {"decision": "dismiss", "reason": "证据充分"}).status_code == 302
     assert client.post(url, {"decision": "uphold", "reason": "改判"}).status_code == 409
@@ -296,10 +297,10 @@ def test_buyer_pages_render_in_english_too(client, settings):
     waybill = WaybillFactory()
     complaint = ComplaintFactory(waybill=waybill)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    assert client.get(reverse("claims:complaint_start")).status_code == 200
+    assert client.get(reverse("buyer:complaint_start")).status_code == 200
     prove(client, waybill)
-    new = client.get(reverse("claims:complaint_new"))
-    status = client.get(reverse("claims:complaint_status", args=[complaint.reference]))
+    new = client.get(reverse("buyer:complaint_new"))
+    status = client.get(reverse("buyer:complaint_status", args=[complaint.reference]))
     assert new.status_code == status.status_code == 200
     assert new.content.decode().startswith("<!doctype html>") and 'lang="en"' in status.content.decode()
 

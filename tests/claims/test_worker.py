@@ -18,8 +18,9 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
-from claims import services, tasks
+from claims import tasks
 from claims.models import Claim, Complaint
+from claims.services.complaints import complaint_file
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from yinzunda.celery import app as celery_app
 
@@ -150,7 +151,7 @@ def test_killed_pool_process_mid_routing_is_requeued_and_routed_once(tmp_path):
         worker = Worker(redis, tmp_path / "prefork.log", pool="prefork", delay=30, marker=marker)
         (waybill,) = yinzunda_parcels_at_station(1)
         with publishing_to(redis.url):
-            complaint = services.complaint_file(order=waybill.order, complaint_type="not_to_door")
+            complaint = complaint_file(order=waybill.order, complaint_type="not_to_door")
         # given the routing task is running (it holds the complaint row lock)
         child = int(wait_for(lambda: marker.exists() and marker.read_text(), 20, "routing to start"))
         assert child != worker.proc.pid
@@ -176,7 +177,7 @@ def test_worker_killed_mid_routing_loses_nothing_and_pays_once(tmp_path):
         waybills = yinzunda_parcels_at_station(6)
         with publishing_to(redis.url):
             for waybill in waybills:
-                services.complaint_file(order=waybill.order, complaint_type="locker_without_consent")
+                complaint_file(order=waybill.order, complaint_type="locker_without_consent")
             wait_for(marker.exists, 20, "routing to start")
             # when the whole worker is killed -9 in the middle of routing the first complaint
             workers[0].kill9()
@@ -203,13 +204,13 @@ def test_broker_outage_while_filing_loses_no_complaint(tmp_path, caplog):
         worker = Worker(redis, tmp_path / "worker.log")
         waybills = yinzunda_parcels_at_station(6)
         with publishing_to(redis.url):
-            services.complaint_file(order=waybills[0].order, complaint_type="not_to_door")
+            complaint_file(order=waybills[0].order, complaint_type="not_to_door")
             wait_for(all_routed, 20, "normal routing")
             # when Redis goes down while buyers file complaints
             redis.stop()
             for waybill in waybills[1:]:
                 started = time.monotonic()
-                complaint = services.complaint_file(order=waybill.order, complaint_type="not_to_door")
+                complaint = complaint_file(order=waybill.order, complaint_type="not_to_door")
                 # then each complaint is committed and the buyer answered promptly
                 assert time.monotonic() - started < 5
                 assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.RECEIVED

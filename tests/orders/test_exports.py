@@ -144,7 +144,7 @@ def test_evidence_pdf_embeds_the_complaint_photo_from_media_only(merchant_client
 
 
 def test_pdf_never_resolves_a_path_outside_media(settings, tmp_path):
-    from orders.exports import _local_media_only
+    from orders.dashboard.exports import _local_media_only
 
     (tmp_path / "secret.txt").write_text("x")
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -206,7 +206,7 @@ def test_cursor_pagination_walks_forward_and_back_without_gaps(merchant_client, 
         shipped_order(merchant=shop, carrier=zto, created_at=now - timedelta(minutes=i // 2))
         for i in range(120)
     ]
-    from orders.selectors import order_list
+    from orders.selectors.orders import order_list
 
     seen, cursor, pages = [], None, []
     while True:

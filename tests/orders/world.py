@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from claims.models import Claim
-from claims.services import claim_accept, claim_open, settlement_confirm_payment, settlement_issue
+from claims.services.claims import claim_accept, claim_open
+from claims.services.settlements import settlement_confirm_payment, settlement_issue
 from orders.services import purchase_create
 from tests.factories import ComplaintFactory, OrderFactory, WaybillFactory
 from waybills.models import TrackingEvent, Waybill

@@ -9,7 +9,7 @@ from django.db import connection
 from tests.factories import CarrierFactory, OrderFactory
 from waybills.models import Waybill, WaybillSequence
 from waybills.numbers import validate_waybill_number
-from waybills.services import waybill_issue, waybill_numbers_allocate
+from waybills.services.issue import waybill_issue, waybill_numbers_allocate
 
 
 def _at_once(count: int, call) -> list:
@@ -64,7 +64,7 @@ def test_concurrent_waybill_issue_creates_distinct_waybills():
     def issue():
         with lock:
             order = pending.pop()
-        return waybill_issue(carrier=carrier, order=order).number
+        return waybill_issue(carrier=carrier, order_id=order.pk).number
 
     results = _at_once(8, issue)
 

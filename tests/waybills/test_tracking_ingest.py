@@ -8,8 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import CarrierFactory, WaybillFactory
-from waybills.models import EventCode, TrackingEvent, Waybill
-from waybills.services import EVENT_STATUS, tracking_events_ingest
+from waybills.models import EVENT_STATUS, EventCode, TrackingEvent, Waybill
+from waybills.services.tracking import tracking_events_ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
-from orders.masking import mask_address, mask_name, mask_phone
+from yinzunda.masking import mask_address, mask_name, mask_phone
 
 register = template.Library()
 

@@ -1,0 +1,83 @@
+"""Buyer forms (order proof, complaint with photos) and the staff ruling form."""
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+from carriers.choices import ComplaintType
+
+MAX_PHOTOS = 4
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class OrderLookupForm(forms.Form):
+    number = forms.CharField(
+        label=_("订单号或快递单号"), max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    phone_last4 = forms.RegexField(
+        label=_("收件手机号后四位"), regex=r"^\d{4}$", max_length=4, min_length=4,
+        error_messages={"invalid": _("请输入 4 位数字")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
+    )
+
+    def clean_number(self) -> str:
+        return self.cleaned_data["number"].strip()
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+def validate_photo(photo: UploadedFile) -> str:
+    """The real image type, checked by Pillow (the browser's content type is not trusted)."""
+    if photo.size > MAX_PHOTO_BYTES:
+        raise forms.ValidationError(_("照片 %(name)s 超过 5 MB") % {"name": photo.name})
+    try:
+        photo.seek(0)
+        with Image.open(photo) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise forms.ValidationError(_("文件 %(name)s 不是有效的图片") % {"name": photo.name}) from None
+    finally:
+        photo.seek(0)
+    if kind not in PHOTO_FORMATS:
+        raise forms.ValidationError(_("照片 %(name)s 格式不支持，请上传 JPEG、PNG 或 WebP") % {"name": photo.name})
+    return PHOTO_FORMATS[kind]
+
+
+class ComplaintForm(forms.Form):
+    complaint_type = forms.ChoiceField(label=_("投诉类型"), choices=ComplaintType.choices, widget=forms.RadioSelect)
+    description = forms.CharField(
+        label=_("问题描述"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    photos = MultiplePhotoField(label=_("照片（最多 4 张，每张不超过 5 MB）"), required=False)
+    submission_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_photos(self) -> list[UploadedFile]:
+        photos = self.cleaned_data.get("photos") or []
+        if len(photos) > MAX_PHOTOS:
+            raise forms.ValidationError(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS})
+        for photo in photos:
+            photo.content_type = validate_photo(photo)
+        return photos
+
+    @staticmethod
+    def new_token() -> uuid.UUID:
+        return uuid.uuid4()

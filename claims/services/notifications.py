@@ -1,0 +1,42 @@
+"""The merchant's inbox: entries written by claim and complaint events, e-mailed after commit."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from orders.models import Merchant
+from yinzunda.dispatch import task_enqueue_on_commit
+from yinzunda.errors import NotFound
+
+from ..models import Claim, Notification
+
+
+def notification_create(
+    *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = ""
+) -> Notification:
+    """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks).
+
+    `title` is an untranslated message (gettext_noop) with %-placeholders: the inbox shows it
+    in each reader's language; the stored `title` is the rendering in the default language.
+    """
+    params = {key: str(value) if isinstance(value, Decimal) else value for key, value in (params or {}).items()}
+    with translation.override(settings.LANGUAGE_CODE):
+        rendered = _(title) % params if params else _(title)
+    note = Notification.objects.create(
+        merchant_id=merchant_id, claim=claim, title=rendered[:200], title_template=title[:200], params=params, body=body
+    )
+    task_enqueue_on_commit("claims.tasks.notification_email", note.pk)
+    return note
+
+
+def notification_mark_read(*, merchant: Merchant, notification_id: int | None = None, now=None) -> int:
+    """Mark one inbox entry (or all of them) read; a conditional update, so repeating is harmless."""
+    qs = Notification.objects.filter(merchant=merchant, read_at__isnull=True)
+    if notification_id is not None:
+        if not Notification.objects.filter(merchant=merchant, pk=notification_id).exists():
+            raise NotFound(_("通知不存在"))
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=now or timezone.now())

@@ -1,0 +1,24 @@
+"""URL routes of the merchant dashboard (namespace "dashboard", mounted at /dashboard/)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("orders/", views.order_list_page, name="orders"),
+    path("orders/purchase/", views.purchase_buy, name="purchase_create"),
+    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/evidence/", views.evidence, name="evidence"),
+    path("orders/<int:order_id>/evidence.pdf", views.evidence_pdf_download, name="evidence_pdf"),
+    path("purchases/<int:purchase_id>/cancel/", views.purchase_cancel_view, name="purchase_cancel"),
+    path("claims/", views.claim_list_page, name="claims"),
+    path("ledger/", views.ledger, name="ledger"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_read_all"),
+    path("inbox/<int:notification_id>/read/", views.inbox_mark_read, name="inbox_read"),
+    path("exports/orders.csv", views.export_orders, name="export_orders"),
+    path("exports/claims.csv", views.export_claims, name="export_claims"),
+    path("exports/ledger.csv", views.export_ledger, name="export_ledger"),
+]
