@@ -87,7 +87,7 @@ def seed(count: int) -> None:
     django.setup()
     from decimal import Decimal
 
-    from claims.views import PROOF_SESSION_KEY
+    from claims.buyer.views import PROOF_SESSION_KEY
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone

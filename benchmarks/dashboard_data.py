@@ -29,8 +29,8 @@ def _reference_data(now):
     """The four carriers with a tariff each, the bench merchant and its login."""
     from django.contrib.auth import get_user_model
 
-    from carriers.models import Carrier, Tariff, TariffPayout
     from carriers.choices import ComplaintType
+    from carriers.models import Carrier, Tariff, TariffPayout
     from orders.models import Merchant, MerchantMember
 
     carriers = []

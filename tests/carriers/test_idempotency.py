@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from carriers.services import idempotency_records_purge
 from carriers.models import IdempotencyRecord
+from carriers.services import idempotency_records_purge
 from claims.models import ClaimTransition
 from orders.models import LedgerEntry
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from carriers.choices import ComplaintType
 from claims import routing
-from claims.services import complaints as services
 from claims.models import Claim, Complaint, Notification
+from claims.services import complaints as services
 from orders.services import purchase_create
 from tests.factories import ComplaintFactory, WaybillFactory
 from waybills.models import TrackingEvent
