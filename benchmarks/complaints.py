@@ -87,7 +87,6 @@ def seed(count: int) -> None:
     django.setup()
     from decimal import Decimal
 
-    from claims.buyer.views import PROOF_SESSION_KEY
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
@@ -95,6 +94,7 @@ def seed(count: int) -> None:
     from carriers.choices import ComplaintType
     from carriers.models import Carrier, Tariff, TariffPayout
     from carriers.services import carrier_token_create
+    from claims.buyer.views import PROOF_SESSION_KEY
     from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
     from waybills.models import TrackingEvent, Waybill, WaybillSequence
     from waybills.services.issue import waybill_numbers_allocate
