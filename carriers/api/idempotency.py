@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from carriers.models import Carrier, IdempotencyRecord
 from yinzunda.errors import DomainError
 
+from .exceptions import error_body
+
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
@@ -96,8 +98,6 @@ def idempotent(request, *, carrier: Carrier, action: Callable[[], Response]) -> 
             return response
     except DomainError as exc:
         # A refusal of the business (404, 409...) is an answer too: it is replayed as given.
-        from .exceptions import error_body
-
         fields = {exc.field: [exc.message]} if exc.field else {}
         response = Response(error_body(exc.code, exc.message, fields), status=exc.http_status)
         _record_store(record, response.status_code, response.data)
