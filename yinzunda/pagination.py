@@ -1,4 +1,11 @@
-"""Keyset (cursor) pagination: one query per page, no OFFSET and no COUNT."""
+"""Keyset (cursor) pagination: one query per page, no OFFSET and no COUNT.
+
+OFFSET + COUNT(*) reads every skipped row; at a million orders page 10,000 would take seconds.
+A cursor is the (timestamp, id) of the row where the page stops and the direction to go, so
+every page is an index range scan on (..., timestamp, id). The merchant dashboard pages newest
+first with previous/next links; the carrier API pages oldest first on `updated_at`, so an
+`updated_since` sync resumes where it stopped.
+"""
 from __future__ import annotations
 
 import base64
@@ -11,11 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 PAGE_SIZE = 50
-
-# --- keyset (cursor) pagination -------------------------------------------------------------
-# OFFSET + COUNT(*) reads every skipped row; at a million orders page 10,000 would take seconds.
-# A cursor is the (timestamp, id) of the row where the page stops, so every page is an index
-# range scan on (merchant, -created_at, -id).
+MAX_ID = 2**63 - 1  # bigint
 
 
 @dataclass
@@ -29,59 +32,67 @@ class KeysetPage:
         return bool(self.next_cursor or self.prev_cursor)
 
 
-def _encode_cursor(at: datetime, pk: int, direction: str) -> str:
+def encode_cursor(at: datetime, pk: int, direction: str) -> str:
     raw = json.dumps([at.isoformat(), pk, direction]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, int, str] | None:
-    """A malformed cursor is treated as "first page": it is a bookmark, not input to reject."""
+    """(moment, id, direction), or None when the cursor is empty or not one of ours."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at_text, pk, direction = json.loads(raw)
-        at = parse_datetime(at_text)
-        if at is None or not isinstance(pk, int) or direction not in {"next", "prev"}:
+        at = parse_datetime(at_text) if isinstance(at_text, str) else None
+        if (
+            at is None or at.utcoffset() is None or type(pk) is not int or not 0 < pk <= MAX_ID
+            or direction not in {"next", "prev"}
+        ):
             return None
         return at, pk, direction
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         return None
 
 
 def keyset_paginate(
-    queryset: QuerySet, *, cursor: str | None, time_field: str, page_size: int = PAGE_SIZE
+    queryset: QuerySet, *, cursor: str | None, time_field: str, page_size: int = PAGE_SIZE, ascending: bool = False
 ) -> KeysetPage:
-    """Newest first on (time_field, id); one query per page, no count."""
+    """A page of `queryset` ordered on (time_field, id), newest first unless `ascending`.
+
+    A cursor that is not one of ours starts from the first page; callers that must refuse it
+    (the API) check `decode_cursor` first.
+    """
+    forward, backward = (("gt", "lt") if ascending else ("lt", "gt"))
+    order = (time_field, "id") if ascending else (f"-{time_field}", "-id")
+    reverse_order = (f"-{time_field}", "-id") if ascending else (time_field, "id")
+
+    def beyond(op: str, at: datetime, pk: int) -> Q:
+        return Q(**{f"{time_field}__{op}": at}) | Q(**{time_field: at, f"id__{op}": pk})
+
+    def mark(row, direction: str) -> str:
+        return encode_cursor(getattr(row, time_field), row.pk, direction)
+
     decoded = decode_cursor(cursor)
-    if decoded is None:
-        rows = list(queryset.order_by(f"-{time_field}", "-id")[: page_size + 1])
-        has_more, rows = len(rows) > page_size, rows[:page_size]
-        page = KeysetPage(items=rows)
-        if has_more:
-            last = rows[-1]
-            page.next_cursor = _encode_cursor(getattr(last, time_field), last.pk, "next")
-        return page
-    at, pk, direction = decoded
-    if direction == "next":
-        older = Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": pk})
-        rows = list(queryset.filter(older).order_by(f"-{time_field}", "-id")[: page_size + 1])
+    if decoded is None or decoded[2] == "next":
+        if decoded is not None:
+            queryset = queryset.filter(beyond(forward, decoded[0], decoded[1]))
+        rows = list(queryset.order_by(*order)[: page_size + 1])
         has_more, rows = len(rows) > page_size, rows[:page_size]
         page = KeysetPage(items=rows)
         if rows:
-            first, last = rows[0], rows[-1]
-            page.prev_cursor = _encode_cursor(getattr(first, time_field), first.pk, "prev")
+            if decoded is not None:
+                page.prev_cursor = mark(rows[0], "prev")
             if has_more:
-                page.next_cursor = _encode_cursor(getattr(last, time_field), last.pk, "next")
+                page.next_cursor = mark(rows[-1], "next")
         return page
-    newer = Q(**{f"{time_field}__gt": at}) | Q(**{time_field: at, "id__gt": pk})
-    rows = list(queryset.filter(newer).order_by(time_field, "id")[: page_size + 1])
+    at, pk, _direction = decoded
+    rows = list(queryset.filter(beyond(backward, at, pk)).order_by(*reverse_order)[: page_size + 1])
     has_more, rows = len(rows) > page_size, rows[:page_size]
     rows.reverse()
     page = KeysetPage(items=rows)
     if rows:
-        first, last = rows[0], rows[-1]
-        page.next_cursor = _encode_cursor(getattr(last, time_field), last.pk, "next")
+        page.next_cursor = mark(rows[-1], "next")
         if has_more:
-            page.prev_cursor = _encode_cursor(getattr(first, time_field), first.pk, "prev")
+            page.prev_cursor = mark(rows[0], "prev")
     return page
