@@ -19,6 +19,7 @@ from claims.selectors.claims import carrier_claim_detail, carrier_claims_list
 from claims.services import claims as claim_services
 from waybills.models import EventCode
 from yinzunda.errors import NotFound
+from yinzunda.masking import mask_free_text
 
 from .base import (
     IDEMPOTENCY_PARAMETER,
@@ -54,11 +55,18 @@ class ClaimSummaryOutput(serializers.Serializer):
         return "CNY"
 
 
+class MaskedTextField(serializers.CharField):
+    """Free text with pickup codes and phone numbers masked (DESIGN §5.7)."""
+
+    def to_representation(self, value) -> str:
+        return mask_free_text(super().to_representation(value))
+
+
 class ClaimDetailOutput(ClaimSummaryOutput):
     class ComplaintOutput(serializers.Serializer):
         reference = serializers.CharField()
         type = serializers.CharField(source="complaint_type")
-        description = serializers.CharField()
+        description = MaskedTextField(help_text="买家描述（取件码、电话号码已遮盖）")
         created_at = serializers.DateTimeField()
 
     class EventOutput(serializers.Serializer):

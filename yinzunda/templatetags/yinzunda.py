@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
-from yinzunda.masking import mask_address, mask_name, mask_phone
+from yinzunda.masking import mask_address, mask_free_text, mask_location, mask_name, mask_phone
 
 register = template.Library()
 
@@ -26,3 +26,5 @@ def yuan(value) -> str:
 register.filter("mask_phone", mask_phone)
 register.filter("mask_name", mask_name)
 register.filter("mask_address", mask_address)
+register.filter("mask_location", mask_location)
+register.filter("mask_free_text", mask_free_text)
