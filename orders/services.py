@@ -7,8 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from carriers.selectors import tariff_current
 from waybills.models import Waybill
@@ -25,6 +27,38 @@ NOT_BUYABLE_STATUSES = frozenset({
     Waybill.Status.RETURN_SCHEDULED,
     Waybill.Status.RETURN_PICKED_UP,
 })
+
+# The one purchase-eligibility rule (DESIGN §3.2), as conditions on the order's waybill: a field
+# lookup, the value it must have, and the refusal when it has not. `purchase_refusal_reason`
+# tests one waybill with them; `buyable_waybill_q` is the same rule as a filter (the order list's
+# "eligible" view).
+BUYABLE_CONDITIONS: tuple[tuple[str, object, str], ...] = (
+    ("is_platform_issued", True, gettext_noop("未使用平台电子面单")),
+    ("carrier__is_partner", True, gettext_noop("%(carrier)s 不是音尊达合作快递")),
+    ("delivered_at__isnull", True, gettext_noop("包裹已签收或已退回")),
+    ("status__in", NOT_BUYABLE_STATUSES, gettext_noop("包裹已签收或已退回")),  # must NOT be in
+)
+
+
+def _lookup_holds(waybill: Waybill, lookup: str, expected: object) -> bool:
+    *path, last = lookup.split("__")
+    value = waybill
+    for name in path:
+        value = getattr(value, name)
+    if last == "isnull":
+        return (value is None) == expected
+    if last == "in":
+        return value not in expected
+    return getattr(value, last) == expected
+
+
+def buyable_waybill_q(prefix: str = "") -> Q:
+    """The eligibility rule as a filter on waybills (or, with `prefix="waybill__"`, on orders)."""
+    q = Q()
+    for lookup, expected, _reason in BUYABLE_CONDITIONS:
+        condition = Q(**{prefix + lookup: expected})
+        q &= ~condition if lookup.endswith("__in") else condition
+    return q
 
 
 def ledger_record(
@@ -87,12 +121,9 @@ def purchase_refusal_reason(*, order: Order, waybill: Waybill | None) -> str | N
     """Why this order cannot get the tier now, or None. One place for the rule (DESIGN §3.2)."""
     if waybill is None:
         return _("订单尚未发货，没有电子面单")
-    if not waybill.is_platform_issued:
-        return _("未使用平台电子面单")
-    if not waybill.carrier.is_partner:
-        return _("%(carrier)s 不是音尊达合作快递") % {"carrier": waybill.carrier.name}
-    if waybill.is_delivered() or waybill.status in NOT_BUYABLE_STATUSES:
-        return _("包裹已签收或已退回")
+    for lookup, expected, reason in BUYABLE_CONDITIONS:
+        if not _lookup_holds(waybill, lookup, expected):
+            return _(reason) % {"carrier": waybill.carrier.name} if "%(carrier)s" in reason else _(reason)
     if any(p.status == YinzundaPurchase.Status.ACTIVE for p in order.purchases.all()):
         return _("已购买音尊达")
     return None
@@ -154,7 +185,7 @@ def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> Yinzun
     if purchase.status != YinzundaPurchase.Status.ACTIVE:
         raise PurchaseRefused(_("该购买已取消"), field="purchase")
     waybill = purchase.order.waybill
-    if waybill.status != Waybill.Status.CREATED:
+    if not waybill.is_before_pickup():
         raise PurchaseRefused(_("包裹已揽收，不能取消"), field="purchase")
     purchase.status = YinzundaPurchase.Status.CANCELLED
     purchase.cancelled_at = now

@@ -85,6 +85,10 @@ class Waybill(models.Model):
     def is_delivered(self) -> bool:
         return self.delivered_at is not None
 
+    def is_before_pickup(self) -> bool:
+        """Not yet in the carrier's hands: the tier can still be cancelled, the waybill voided."""
+        return self.status == self.Status.CREATED
+
 
 # The one map from a carrier scan to the waybill's current status.
 EVENT_STATUS: dict[str, str] = {

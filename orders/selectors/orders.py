@@ -13,7 +13,7 @@ from waybills.numbers import normalize_waybill_number
 from yinzunda.pagination import PAGE_SIZE, KeysetPage, keyset_paginate
 
 from ..models import Merchant, Order, YinzundaPurchase
-from ..services import NOT_BUYABLE_STATUSES
+from ..services import buyable_waybill_q
 
 SEARCH_LIMIT = 200
 
@@ -56,12 +56,7 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
         qs = qs.filter(has_yinzunda=False)
     elif filters.get("yinzunda") == "eligible":
         # The same rule as purchase_refusal_reason, as a filter: what can be bought right now.
-        qs = qs.filter(
-            has_yinzunda=False,
-            waybill__is_platform_issued=True,
-            waybill__carrier__is_partner=True,
-            waybill__delivered_at__isnull=True,
-        ).exclude(waybill__status__in=NOT_BUYABLE_STATUSES)
+        qs = qs.filter(buyable_waybill_q(prefix="waybill__"), has_yinzunda=False)
     q = (filters.get("q") or "").strip()
     if q:
         # Two bounded index lookups (order number prefix, waybill number prefix) instead of an
