@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +25,8 @@ from orders.selectors import ledger as ledger_selectors
 from orders.selectors import merchants
 from orders.selectors import orders as order_selectors
 from yinzunda import pagination
-from yinzunda.errors import DomainError, NotFound
 
+from ..errors import PurchaseRefused
 from ..services import merchant_quota, purchase_cancel, purchase_create_many
 from . import exports
 from .charts import bar_chart_daily, hbar_chart
@@ -170,9 +170,7 @@ def purchase_buy(request: HttpRequest) -> HttpResponse:
 def purchase_cancel_view(request: HttpRequest, purchase_id: int) -> HttpResponse:
     try:
         purchase = purchase_cancel(merchant=request.merchant, purchase_id=purchase_id)
-    except NotFound:
-        raise Http404 from None
-    except DomainError as exc:
+    except PurchaseRefused as exc:
         messages.error(request, exc.message)
         order_id = request.POST.get("order")
         target = (
@@ -255,10 +253,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 @merchant_required
 def inbox_mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    try:
-        notification_mark_read(merchant=request.merchant, notification_id=notification_id)
-    except NotFound:
-        raise Http404 from None
+    notification_mark_read(merchant=request.merchant, notification_id=notification_id)
     if _is_htmx(request):
         note = notifications.notification_list(merchant=request.merchant).get(pk=notification_id)
         return render(request, "orders/dashboard/_notification.html", {"n": note})

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yinzunda.middleware.DomainErrorMiddleware",
     # Axes last: it locks out repeated login failures (merchant dashboard).
     "axes.middleware.AxesMiddleware",
 ]
