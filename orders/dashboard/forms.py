@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +15,42 @@ from waybills.models import Waybill
 from ..models import LedgerEntry
 
 MAX_SELECTION = 200
+# The days a filter may name: far wider than any order's life, narrow enough that "the day
+# after date_to" and the Beijing→UTC shift stay inside what Python and PostgreSQL can hold.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+_ASCII_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def ascii_id(value: object) -> int:
+    """A positive database id written in ASCII digits; ValueError otherwise.
+
+    `int()` and `str.isdigit()` accept "١٢" and "²", which no URL or database id is written in.
+    """
+    if not isinstance(value, str) or not _ASCII_ID.fullmatch(value):
+        raise ValueError(f"not an id: {value!r}")
+    return int(value)
+
+
+class DayField(forms.DateField):
+    """A date filter bounded to EARLIEST_DAY..LATEST_DAY, so 9999-12-31 is a form error, not a 500."""
+
+    default_error_messages = {"out_of_range": _("日期应在 %(earliest)s 至 %(latest)s 之间")}
+
+    def __init__(self, **kwargs) -> None:
+        attrs = {"type": "date", "min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()}
+        kwargs.setdefault("widget", forms.DateInput(attrs=attrs))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()},
+            )
 
 
 class DateRangeMixin:
@@ -32,12 +71,8 @@ class OrderFilterForm(DateRangeMixin, forms.Form):
     ]
 
     q = forms.CharField(label=_("订单号/面单号"), required=False, max_length=32)
-    date_from = forms.DateField(
-        label=_("下单日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayField(label=_("下单日期从"))
+    date_to = DayField(label=_("至"))
     carrier = forms.ModelChoiceField(
         label=_("快递"),
         queryset=Carrier.objects.order_by("code"),
@@ -62,30 +97,22 @@ class ClaimFilterForm(DateRangeMixin, forms.Form):
         required=False,
         empty_label=_("全部"),
     )
-    date_from = forms.DateField(
-        label=_("发起日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayField(label=_("发起日期从"))
+    date_to = DayField(label=_("至"))
 
 
 class LedgerFilterForm(DateRangeMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("类型"), required=False, choices=[("", _("全部"))] + list(LedgerEntry.Kind.choices)
     )
-    date_from = forms.DateField(
-        label=_("记账日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayField(label=_("记账日期从"))
+    date_to = DayField(label=_("至"))
 
 
 class PurchaseSelectionForm(forms.Form):
     """The selected order ids. Whether each order may get the tier is the service's call."""
 
-    orders = forms.TypedMultipleChoiceField(label=_("订单"), coerce=int, choices=())
+    orders = forms.TypedMultipleChoiceField(label=_("订单"), coerce=ascii_id, choices=())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,6 +123,6 @@ class PurchaseSelectionForm(forms.Form):
         ids = self.cleaned_data["orders"]
         if len(ids) > MAX_SELECTION:
             raise forms.ValidationError(_("一次最多选择 %(n)d 个订单") % {"n": MAX_SELECTION})
-        if any(i <= 0 or i > 2**62 for i in ids):
+        if any(i > 2**62 for i in ids):
             raise forms.ValidationError(_("订单编号无效"))
         return ids

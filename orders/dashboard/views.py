@@ -30,7 +30,13 @@ from ..errors import PurchaseRefused
 from ..services import merchant_quota, purchase_cancel, purchase_create_many
 from . import exports
 from .charts import bar_chart_daily, hbar_chart
-from .forms import ClaimFilterForm, LedgerFilterForm, OrderFilterForm, PurchaseSelectionForm
+from .forms import (
+    ClaimFilterForm,
+    LedgerFilterForm,
+    OrderFilterForm,
+    PurchaseSelectionForm,
+    ascii_id,
+)
 
 OVERVIEW_PERIODS = (7, 30)
 
@@ -69,12 +75,8 @@ def _query_without(request: HttpRequest, *keys: str) -> str:
 @merchant_required
 def overview(request: HttpRequest) -> HttpResponse:
     merchant = request.merchant
-    try:
-        days = int(request.GET.get("days", 7))
-    except ValueError:
-        days = 7
-    if days not in OVERVIEW_PERIODS:
-        days = 7
+    # Compared as text: int() would read "٣٠" as 30; only the offered periods are valid.
+    days = {str(p): p for p in OVERVIEW_PERIODS}.get(request.GET.get("days", ""), OVERVIEW_PERIODS[0])
     now = timezone.now()
     since = now - timedelta(days=days)
     stats = stats_selectors.carrier_stats_cached(merchant=merchant, days=days, now=now)
@@ -172,12 +174,11 @@ def purchase_cancel_view(request: HttpRequest, purchase_id: int) -> HttpResponse
         purchase = purchase_cancel(merchant=request.merchant, purchase_id=purchase_id)
     except PurchaseRefused as exc:
         messages.error(request, exc.message)
-        order_id = request.POST.get("order")
-        target = (
-            reverse("dashboard:order_detail", args=[order_id])
-            if str(order_id).isdigit()
-            else reverse("dashboard:orders")
-        )
+        # Back to the order page when `order` is an id; "²" or "١٢" pass isdigit() but no URL.
+        try:
+            target = reverse("dashboard:order_detail", args=[ascii_id(request.POST.get("order"))])
+        except ValueError:
+            target = reverse("dashboard:orders")
         return redirect(target)
     messages.success(
         request, _("已取消音尊达，服务费 %(fee)s 已退回账户") % {"fee": f"¥{purchase.fee}"}
