@@ -1,18 +1,23 @@
 """Staff pages: the platform operator's list of claims and the arbitration of disputed ones."""
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from yinzunda.errors import DomainError
+from yinzunda.pagination import KeysetPage
 
+from ..errors import ClaimTransitionNotAllowed
 from ..models import Claim
+from ..selectors.arbitration import arbitration_queue, arbitration_target, claim_ruling_last
 from ..selectors.claims import staff_claim_get, staff_claims
 from ..services.claims import claim_ruling
-from .forms import ClaimRulingForm
+from .forms import ArbitrationFilterForm, ClaimRulingForm
 
 
 def _staff_only(view):
@@ -28,15 +33,31 @@ def _staff_only(view):
 
 
 @_staff_only
+@require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
+    """The arbitration queue (disputed, oldest first); `?status=` browses claims in another state."""
     status = request.GET.get("status", Claim.Status.DISPUTED)
     if status not in Claim.Status.values and status != "all":
         status = Claim.Status.DISPUTED
-    claims = staff_claims(status=None if status == "all" else status)[:200]
-    return render(
-        request, "claims/staff/claim_list.html",
-        {"claims": claims, "status": status, "statuses": Claim.Status.choices},
-    )
+    context = {"status": status, "statuses": Claim.Status.choices, "target_hours": arbitration_target().total_seconds() // 3600}
+    if status != Claim.Status.DISPUTED:
+        context["claims"] = staff_claims(status=None if status == "all" else status)[:200]
+        return render(request, "claims/staff/claim_list.html", context)
+    form = ArbitrationFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        page, code = KeysetPage(items=[]), 400
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        page, code = arbitration_queue(filters=filters, cursor=request.GET.get("cursor")), 200
+    context.update(form=form, page=page, query=_query_without(request, "cursor"))
+    return render(request, "claims/staff/claim_queue.html", context, status=code)
+
+
+def _query_without(request: HttpRequest, *keys: str) -> str:
+    params = request.GET.copy()
+    for key in keys:
+        params.pop(key, None)
+    return params.urlencode()
 
 
 @_staff_only
@@ -45,20 +66,28 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = staff_claim_get(claim_id=claim_id) if claim_id < 2**63 else None  # bigint
     if claim is None:
         raise Http404
-    form = ClaimRulingForm(request.POST or None)
+    form = ClaimRulingForm(request.POST or None) if claim.can_rule() else None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and form is None:
+        # A second operator arriving late: the page says who ruled, and when (no bare 409).
+        messages.warning(request, _("该索赔已有结论，您的裁定未提交。"))
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 claim_ruling(
                     claim_id=claim.pk, user=request.user,
                     uphold=form.cleaned_data["decision"] == "uphold", reason=form.cleaned_data["reason"],
                 )
+            except ClaimTransitionNotAllowed:
+                messages.warning(request, _("该索赔刚刚已被其他仲裁员裁定，您的裁定未提交。"))
+                return redirect("staff:claim_detail", claim_id=claim.pk)
             except DomainError as exc:
                 form.add_error(None, exc.message)
                 status = exc.http_status
             else:
+                messages.success(request, _("裁定已提交"))
                 return redirect("staff:claim_detail", claim_id=claim.pk)
         else:
             status = 400
-    return render(request, "claims/staff/claim_detail.html", {"claim": claim, "form": form}, status=status)
+    context = {"claim": claim, "form": form, "ruling": claim_ruling_last(claim=claim)}
+    return render(request, "claims/staff/claim_detail.html", context, status=status)

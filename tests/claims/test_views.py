@@ -232,22 +232,31 @@ def test_staff_sees_evidence_and_upholds_with_reason(client, django_assert_max_n
     assert "https://proof.example/door.jpg" in detail and "https://proof.example/carrier.jpg" in detail
     assert "门牌清晰" in detail
     assert 'href="javascript:' not in detail
-    response = client.post(reverse("staff:claim_detail", args=[claim.pk]), {"decision": "uphold", "reason": "照片非收件人门口"})
+    response = client.post(reverse("staff:claim_detail", args=[claim.pk]), {"decision": "uphold", "reason": "照片非收件人门口", "confirm": "on"})
     assert response.status_code == 302
     claim.refresh_from_db()
     assert claim.status == Claim.Status.UPHELD
     assert claim.transitions.get(to_status="upheld").reason == "照片非收件人门口"
 
 
-def test_staff_ruling_without_reason_or_twice_is_refused(client):
+def test_staff_ruling_without_reason_or_confirmation_or_twice_is_refused(client):
     claim = disputed_claim()
-    client.force_login(UserFactory(is_staff=True))
+    first = UserFactory(is_staff=True, username="op-wang")
+    client.force_login(first)
     url = reverse("staff:claim_detail", args=[claim.pk])
-    assert client.post(url, {"decision": "dismiss", "reason": " "}).status_code == 400
-    assert client.post(url, {"decision": "dismiss", "reason": "证据充分"}).status_code == 302
-    assert client.post(url, {"decision": "uphold", "reason": "改判"}).status_code == 409
+    assert client.post(url, {"decision": "dismiss", "reason": " ", "confirm": "on"}).status_code == 400
+    unconfirmed = client.post(url, {"decision": "dismiss", "reason": "证据充分"})
+    assert unconfirmed.status_code == 400 and "请勾选确认后再提交裁定" in unconfirmed.content.decode()
+    assert client.post(url, {"decision": "dismiss", "reason": "证据充分", "confirm": "on"}).status_code == 302
+    # A second operator who arrives late is told who ruled and when, and nothing changes.
+    client.force_login(UserFactory(is_staff=True))
+    late = client.post(url, {"decision": "uphold", "reason": "改判", "confirm": "on"}, follow=True)
+    page = late.content.decode()
+    assert late.status_code == 200
+    assert "op-wang" in page and "该索赔已有结论" in page and "证据充分" in page
     claim.refresh_from_db()
     assert claim.status == Claim.Status.DISMISSED
+    assert claim.transitions.filter(to_status__in=["upheld", "dismissed"]).count() == 1
 
 
 def test_admin_pages_of_claims_render_for_a_superuser(client, django_user_model):

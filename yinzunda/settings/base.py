@@ -222,6 +222,8 @@ YINZUNDA_SERVICE_CODE = "SVC-WBHOMEDELIVERY"
 YINZUNDA_COMPLAINT_WINDOW_DAYS = int(os.environ.get("YINZUNDA_COMPLAINT_WINDOW_DAYS", "7"))
 YINZUNDA_AUTO_CLAIM_ON_TRACKING = env_bool("YINZUNDA_AUTO_CLAIM_ON_TRACKING", True)
 YINZUNDA_DEFAULT_RESPONSE_HOURS = 48
+# Operators aim to rule on a disputed claim within this many hours (the arbitration queue shows the age).
+YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
