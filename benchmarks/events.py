@@ -95,6 +95,7 @@ def seed(waybills: int) -> None:
     merchant, _ = Merchant.objects.get_or_create(code="bench", defaults={"name": "基准店铺"})
     have = Waybill.objects.filter(carrier=carrier).count()
     if have < waybills:
+        issued_at = dj_timezone.now() - timedelta(days=30)  # before the scans (2 days ago), or they are refused
         orders = Order.objects.bulk_create([
             Order(merchant=merchant, order_number=f"BENCH{n:08d}", recipient_name="张三",
                   recipient_phone=f"138{n:08d}", recipient_address="浙江省杭州市西湖区文三路 100 号",
@@ -103,13 +104,14 @@ def seed(waybills: int) -> None:
         ])
         Waybill.objects.bulk_create([
             Waybill(number=format_waybill_number(WAYBILL_PREFIX, n + 1), carrier=carrier, order=order,
-                    service_codes=["SVC-WBHOMEDELIVERY"])
+                    service_codes=["SVC-WBHOMEDELIVERY"], created_at=issued_at)
             for n, order in zip(range(have, waybills), orders, strict=True)
         ])
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE waybills_trackingevent CASCADE")
         cursor.execute(
-            "UPDATE waybills_waybill SET status = 'created', status_at = NULL, delivered_at = NULL, delivery_method = ''"
+            "UPDATE waybills_waybill SET status = 'created', status_at = NULL, delivered_at = NULL, delivery_method = '',"
+            " created_at = LEAST(created_at, now() - interval '30 days')"
         )
         cursor.execute("VACUUM ANALYZE waybills_waybill")  # autocommit outside atomic: VACUUM is allowed
     carrier.tokens.all().delete()

@@ -43,6 +43,7 @@ class EventFacts(Protocol):
     delivery_method: str
     proof_type: str
     proof_url: str
+    late: bool  # a delivery scan pushed long after it happened (DESIGN §3a)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def route_complaint(
     if not covered:
         return Decision(FORWARD, _("该订单未购买音尊达服务，已转商家处理"))
     delivery = _last_delivery(events)
-    if delivery is not None and filed_at > delivery.occurred_at + timedelta(days=window_days):
+    # A late-pushed delivery scan never closes the window in the past: it could be backdated.
+    if delivery is not None and not delivery.late and filed_at > delivery.occurred_at + timedelta(days=window_days):
         return Decision(
             REJECT, _("已超过签收后 %(days)d 天的投诉期限，不予受理") % {"days": window_days}
         )

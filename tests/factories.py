@@ -109,6 +109,8 @@ class WaybillFactory(factory.django.DjangoModelFactory):
     number = factory.LazyAttributeSequence(lambda o, n: format_waybill_number(o.carrier.waybill_prefix, 900000 + n))
     is_platform_issued = True
     service_codes = factory.LazyFunction(list)
+    # Issued well before the scans tests push "minutes/hours/days ago" (scans may not predate it).
+    created_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
 
 
 class ComplaintFactory(factory.django.DjangoModelFactory):

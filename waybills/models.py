@@ -131,6 +131,9 @@ class TrackingEvent(models.Model):
     proof_url = models.URLField(_("凭证链接"), max_length=500, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    # A DELIVERED scan pushed long after it happened (DESIGN §3a): stored, shown, but it never
+    # closes a complaint window in the past.
+    late = models.BooleanField(_("迟报"), default=False, db_default=False)
 
     class Meta:
         ordering = ["occurred_at", "id"]

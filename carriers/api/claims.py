@@ -77,6 +77,7 @@ class ClaimDetailOutput(ClaimSummaryOutput):
         delivery_method = serializers.CharField()
         proof_type = serializers.CharField()
         proof_url = serializers.CharField()
+        late = serializers.BooleanField(help_text="签收事件在发生很久之后才推送：已存储并标记，不能使投诉超期")
 
     class TransitionOutput(serializers.Serializer):
         # "from" is a keyword: declared below through `fields`.

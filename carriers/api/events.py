@@ -25,7 +25,10 @@ class EventsIngestView(CarrierAPIView):
         )
         waybill_number = serializers.CharField(max_length=32, help_text="平台电子面单号（含校验位），如 ZT00000010025")
         code = serializers.ChoiceField(choices=EventCode.values)
-        occurred_at = serializers.DateTimeField(help_text="ISO 8601，必须带时区偏移；不得晚于当前时间")
+        occurred_at = serializers.DateTimeField(
+            help_text="ISO 8601，必须带时区偏移；不得晚于当前时间 5 分钟以上，不得早于面单签发时间（允许少量时钟误差）；"
+            "签收事件若在发生很久之后才推送，照常保存但标记为迟报（late），不能使投诉超期"
+        )
         location = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="地点，≤200 字")
         delivery_method = serializers.ChoiceField(
             choices=DeliveryMethod.values, required=False, allow_null=True, help_text="仅 DELIVERED 事件，且必填"
@@ -42,7 +45,9 @@ class EventsIngestView(CarrierAPIView):
     class Rejection(serializers.Serializer):
         index = serializers.IntegerField(help_text="该事件在 events 中的下标（从 0 开始）")
         field = serializers.CharField(help_text="出错的字段名")
-        code = serializers.CharField(help_text="机器可读代码，如 unknown_waybill、naive_datetime")
+        code = serializers.CharField(
+            help_text="机器可读代码，如 unknown_waybill、naive_datetime、before_issue、future_datetime、out_of_range"
+        )
         error = serializers.CharField(help_text="说明")
 
     Output = inline_serializer(

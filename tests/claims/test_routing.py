@@ -42,9 +42,9 @@ def deliver(waybill, method="station", at=None, proof_url="", event_id=None):
 # --- the pure rules ---------------------------------------------------------------------
 
 class Ev:
-    def __init__(self, code, occurred_at, delivery_method="", proof_type="", proof_url=""):
+    def __init__(self, code, occurred_at, delivery_method="", proof_type="", proof_url="", late=False):
         self.code, self.occurred_at, self.delivery_method = code, occurred_at, delivery_method
-        self.proof_type, self.proof_url = proof_type, proof_url
+        self.proof_type, self.proof_url, self.late = proof_type, proof_url, late
 
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=SH)

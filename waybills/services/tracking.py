@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -12,7 +13,7 @@ from django.utils.translation import gettext
 from carriers.models import Carrier
 from yinzunda.dispatch import task_enqueue_on_commit
 
-from ..models import Waybill
+from ..models import EventCode, Waybill
 from .tracking_store import events_store
 from .tracking_validation import EventInvalid, event_clean
 
@@ -69,18 +70,27 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
     if not cleaned:
         return result
 
+    skew, late_after = settings.YINZUNDA_SCAN_CLOCK_SKEW, settings.YINZUNDA_SCAN_LATE_AFTER
     with transaction.atomic():
-        waybill_ids = _waybills_lock(carrier=carrier, numbers={e["waybill_number"] for _, e in cleaned})
+        waybills = _waybills_lock(carrier=carrier, numbers={e["waybill_number"] for _, e in cleaned})
         rows: list[dict] = []
         for index, event in cleaned:
-            waybill_id = waybill_ids.get(event["waybill_number"])
-            if waybill_id is None:
+            found = waybills.get(event["waybill_number"])
+            if found is None:
                 # Unknown and other carriers' waybills look the same: nothing leaks.
                 result.rejected.append(
                     EventRejection(index, "waybill_number", "unknown_waybill", gettext("面单号不存在。"))
                 )
                 continue
+            waybill_id, issued_at = found
+            if event["occurred_at"] < issued_at - skew:
+                # A parcel cannot be scanned before its waybill existed: a backdated scan (DESIGN §3a).
+                result.rejected.append(
+                    EventRejection(index, "occurred_at", "before_issue", gettext("发生时间早于面单签发时间。"))
+                )
+                continue
             event["waybill_id"] = waybill_id
+            event["late"] = event["code"] == EventCode.DELIVERED and now - event["occurred_at"] > late_after
             rows.append(event)
         if rows:
             inserted, candidates = events_store(carrier=carrier, rows=rows, now=now)
@@ -94,12 +104,13 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
     return result
 
 
-def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, int]:
-    """The carrier's waybills among `numbers`, locked in id order so concurrent batches never deadlock."""
+def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, tuple[int, datetime]]:
+    """number → (id, issued at) of the carrier's waybills among `numbers`, locked in id order so
+    concurrent batches never deadlock."""
     rows = (
         Waybill.objects.filter(carrier=carrier, number__in=numbers)
         .order_by("pk")
         .select_for_update(no_key=True)
-        .values_list("number", "pk")
+        .values_list("number", "pk", "created_at")
     )
-    return dict(rows)
+    return {number: (pk, created_at) for number, pk, created_at in rows}

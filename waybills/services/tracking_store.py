@@ -27,12 +27,12 @@ _STORE_SQL = f"""
 WITH ins AS (
     INSERT INTO waybills_trackingevent
         (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
-         proof_type, proof_url, note, received_at)
+         proof_type, proof_url, note, received_at, late)
     SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
-           u.proof_type, u.proof_url, u.note, %s
+           u.proof_type, u.proof_url, u.note, %s, u.late
     FROM jsonb_to_recordset(%s::jsonb)
          AS u(waybill_id bigint, event_id text, code text, occurred_at timestamptz, location text,
-              delivery_method text, proof_type text, proof_url text, note text)
+              delivery_method text, proof_type text, proof_url text, note text, late boolean)
     ON CONFLICT (carrier_id, event_id) DO NOTHING
     RETURNING id, waybill_id, code, occurred_at, delivery_method
 ), latest AS (
@@ -65,7 +65,7 @@ SELECT count(*),
 FROM ins
 """  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
 _COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
-            "proof_type", "proof_url", "note")
+            "proof_type", "proof_url", "note", "late")
 
 
 def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[int, list[int]]:

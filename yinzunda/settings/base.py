@@ -229,6 +229,17 @@ YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
 YINZUNDA_WEBHOOK_TIMEOUT_SECONDS = 5
 YINZUNDA_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("YINZUNDA_WEBHOOK_BACKOFF_SECONDS", "30"))  # first retry; doubles
+# Scan integrity (DESIGN §3a): a scan may predate its waybill's issue by this much carrier clock
+# skew, no more; a DELIVERED scan received this long after it happened is stored, flagged late.
+YINZUNDA_SCAN_CLOCK_SKEW = timedelta(minutes=int(os.environ.get("YINZUNDA_SCAN_CLOCK_SKEW_MINUTES", "15")))
+YINZUNDA_SCAN_LATE_AFTER = timedelta(hours=int(os.environ.get("YINZUNDA_SCAN_LATE_AFTER_HOURS", "24")))
+# The carrier's answer clock on a complaint: 《快递暂行条例》 Art. 28 says 7 days ("calendar");
+# "working" counts working days of the official holiday calendar (make-up days included).
+YINZUNDA_ANSWER_CLOCK = os.environ.get("YINZUNDA_ANSWER_CLOCK", "calendar")  # "calendar" or "working"
+YINZUNDA_ANSWER_DAYS = int(os.environ.get("YINZUNDA_ANSWER_DAYS", "7"))
+# Where a buyer escalates when the carrier misses that clock: the postal administration's channel.
+YINZUNDA_ESCALATION_CHANNEL = os.environ.get("YINZUNDA_ESCALATION_CHANNEL", "国家邮政局邮政业用户申诉")
+YINZUNDA_ESCALATION_URL = os.environ.get("YINZUNDA_ESCALATION_URL", "https://sswz.spb.gov.cn/")
 
 LOGGING = {
     "version": 1,
