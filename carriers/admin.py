@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Carrier,
@@ -20,6 +21,7 @@ from .services import (
     carrier_token_rotate,
     carrier_tokens_revoke_all,
     carrier_tokens_rotate_all,
+    tariff_version_create,
     webhook_replay,
 )
 
@@ -44,7 +46,7 @@ class CarrierTokenInline(admin.TabularInline):
 
 
 @admin.register(Carrier)
-class CarrierAdmin(admin.ModelAdmin):
+class CarrierAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "is_partner", "waybill_prefix", "webhook_url", "response_deadline_hours"]
     list_filter = ["is_partner"]
     search_fields = ["code", "name", "name_en"]
@@ -70,7 +72,7 @@ class CarrierAdmin(admin.ModelAdmin):
 
 
 @admin.register(CarrierToken)
-class CarrierTokenAdmin(admin.ModelAdmin):
+class CarrierTokenAdmin(SimpleHistoryAdmin):
     list_display = ["carrier", "prefix", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["carrier", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["carrier"]
@@ -100,13 +102,54 @@ class TariffPayoutInline(admin.TabularInline):
     model = TariffPayout
     extra = 0
 
+    def _locked(self, obj) -> bool:
+        return obj is not None and obj.is_in_use()
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
-    list_display = ["carrier", "version", "effective_from", "fee_per_order"]
+class TariffAdmin(SimpleHistoryAdmin):
+    """A version in use (bought or claimed under) is read-only: a change is a new version."""
+
+    list_display = ["carrier", "version", "effective_from", "fee_per_order", "in_use"]
     list_filter = ["carrier"]
     list_select_related = ["carrier"]
     inlines = [TariffPayoutInline]
+    actions = ["new_version"]
+
+    @admin.display(boolean=True, description=gettext_lazy("使用中"))
+    def in_use(self, obj: Tariff) -> bool:
+        return obj.is_in_use()
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_in_use():
+            return [f.name for f in Tariff._meta.concrete_fields if f.name != "id"]
+        return super().get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not (obj is not None and obj.is_in_use()) and super().has_delete_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.is_in_use() and request.method == "GET":
+            messages.warning(request, _("此版本已被购买或索赔使用，不能修改；请用“新建版本”复制后修改新版本。"))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=gettext_lazy("新建版本（复制所选版本，立即生效后可修改）"))
+    def new_version(self, request, queryset) -> None:
+        for tariff in queryset.select_related("carrier").order_by("carrier_id", "version"):
+            new = tariff_version_create(tariff=tariff)
+            messages.success(
+                request, _("已为 %(carrier)s 新建资费版本 v%(v)d") % {"carrier": tariff.carrier.name, "v": new.version}
+            )
 
 
 class WebhookAttemptInline(admin.TabularInline):

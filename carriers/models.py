@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .choices import ComplaintType
 
@@ -27,6 +28,8 @@ class Carrier(models.Model):
         _("索赔答复时限（小时）"), default=settings.YINZUNDA_DEFAULT_RESPONSE_HOURS
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -62,6 +65,8 @@ class CarrierToken(models.Model):
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("API 令牌")
@@ -84,6 +89,8 @@ class Tariff(models.Model):
     fee_per_order = models.DecimalField(_("每单服务费"), max_digits=10, decimal_places=2)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["carrier", "-effective_from"]
         verbose_name = _("资费")
@@ -99,11 +106,17 @@ class Tariff(models.Model):
     def __str__(self) -> str:
         return f"{self.carrier.code} v{self.version}"
 
+    def is_in_use(self) -> bool:
+        """Bought or claimed under: such a version is never edited (a change is a new version)."""
+        return self.purchases.exists() or self.claims.exists()
+
 
 class TariffPayout(models.Model):
     tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="payouts")
     complaint_type = models.CharField(_("投诉类型"), max_length=32, choices=ComplaintType.choices)
     amount = models.DecimalField(_("赔付金额"), max_digits=10, decimal_places=2)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("赔付标准")

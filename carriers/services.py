@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from yinzunda.dispatch import task_enqueue_on_commit
 
-from .models import Carrier, CarrierToken, IdempotencyRecord, WebhookDelivery, hash_token
+from .models import (
+    Carrier,
+    CarrierToken,
+    IdempotencyRecord,
+    Tariff,
+    TariffPayout,
+    WebhookDelivery,
+    hash_token,
+)
 
 TOKEN_PREFIX = "yzd_"  # noqa: S105 - a public marker, not a secret
 
@@ -85,3 +93,24 @@ def idempotency_records_purge(*, now=None) -> int:
     now = now or timezone.now()
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - settings.YINZUNDA_IDEMPOTENCY_TTL).delete()
     return deleted
+
+
+@transaction.atomic
+def tariff_version_create(*, tariff: Tariff, effective_from=None) -> Tariff:
+    """The next version of a carrier's tariff, a copy of `tariff` (fees, payouts, every other
+    setting) effective from `effective_from` (default: now). Claims keep the version they were
+    opened under; the new one applies to purchases and claims from its effective time."""
+    Carrier.objects.select_for_update().get(pk=tariff.carrier_id)  # versions of one carrier in turn
+    latest = Tariff.objects.filter(carrier_id=tariff.carrier_id).order_by("-version").first()
+    copied = {
+        f.name: getattr(tariff, f.name)
+        for f in Tariff._meta.concrete_fields
+        if f.name not in {"id", "version", "effective_from", "created_at"}
+    }
+    new = Tariff.objects.create(
+        **copied, version=latest.version + 1, effective_from=effective_from or timezone.now(), created_at=timezone.now()
+    )
+    TariffPayout.objects.bulk_create(
+        [TariffPayout(tariff=new, complaint_type=p.complaint_type, amount=p.amount) for p in tariff.payouts.all()]
+    )
+    return new

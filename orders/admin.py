@@ -1,6 +1,7 @@
 """Admin of merchants, their logins, orders, purchases; the ledger is read-only (append-only)."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import LedgerEntry, Merchant, MerchantMember, Order, YinzundaPurchase
 
@@ -12,7 +13,7 @@ class MerchantMemberInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "quota_percent", "quota_mode", "created_at"]
     search_fields = ["code", "name"]
     list_filter = ["quota_mode"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from yinzunda.masking import mask_address, mask_name, mask_phone
 
@@ -34,6 +35,8 @@ class Merchant(models.Model):
         _("配额方式"), max_length=8, choices=QuotaMode.choices, default=settings.YINZUNDA_QUOTA_MODE
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

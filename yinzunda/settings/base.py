@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "simple_history",
     "yinzunda",
     "carriers",
     "orders",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yinzunda.middleware.DomainErrorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # config history records who changed it
     # Axes last: it locks out repeated login failures (merchant dashboard).
     "axes.middleware.AxesMiddleware",
 ]
