@@ -46,7 +46,7 @@ def claims_auto_accept_overdue() -> int:
     return len(overdue)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, outbox_in_transaction=True)
 def complaint_route(complaint_id: int) -> str | None:
     """Route one complaint; running it twice is harmless (the second finds it routed)."""
     complaint = complaints.complaint_route(complaint_id=complaint_id)
@@ -69,7 +69,7 @@ def complaints_sweep_unrouted(older_than_seconds: float | None = None) -> int:
     return len(stale)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, outbox_in_transaction=True)
 def tracking_evaluate(event_ids: list[int]) -> list[int]:
     """Called after commit for newly stored DELIVERED events (locker/station): claims opened."""
     opened = []

@@ -1,32 +1,26 @@
-"""Enqueue a Celery task after the surrounding transaction commits, by the task's name.
+"""THE seam for side effects: `task_enqueue_on_commit(task_name, *args)`.
 
 Services name the task instead of importing it, so a service never imports a tasks module
-(the tasks import the services). A failed publish is logged, never raised to the caller:
-each task's periodic sweep picks up the rows left waiting.
+(the tasks import the services). The call writes an outbox row in the caller's transaction
+(see `yinzunda.outbox`): the side effect commits with the change or not at all. After commit
+the row is published best-effort; a failed publish is logged, never raised to the caller, and
+the beat sweep (`yinzunda.tasks.outbox_sweep`) publishes whatever is still not done.
 """
 from __future__ import annotations
 
-import logging
-
-from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from .models import OutboxMessage
+from .outbox import outbox_publish, task_queue
+from .requestid import current_request_id
 
 
-def task_publish(name: str, *args) -> bool:
-    """Publish now; False (and a log line) when the broker refused it."""
-    task = current_app.tasks.get(name)
-    if task is None:  # tasks modules are discovered lazily: load them before the first publish
-        current_app.loader.import_default_modules()
-        task = current_app.tasks[name]
-    try:
-        task.apply_async(args, retry=True, retry_policy={"max_retries": 1, "interval_start": 0.1})
-    except Exception:  # the broker is down: the sweep of this task's rows catches up
-        logger.exception("task %s%r not enqueued (broker down): the sweep will route it later", name, args)
-        return False
-    return True
-
-
-def task_enqueue_on_commit(name: str, *args) -> None:
-    transaction.on_commit(lambda: task_publish(name, *args))
+def task_enqueue_on_commit(name: str, *args) -> OutboxMessage:
+    message = OutboxMessage.objects.create(
+        task_name=name, args=list(args), queue=task_queue(name), request_id=current_request_id()
+    )
+    if getattr(settings, "YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True):
+        pk, queue = message.pk, message.queue
+        transaction.on_commit(lambda: outbox_publish([(pk, queue)]), robust=True)
+    return message

@@ -27,11 +27,19 @@ def _private_cache(settings):
 def _no_tracking_claims(monkeypatch):
     """Claims opened from tracking belong to claims.tasks; here we only record what was enqueued."""
     calls: list[list[int]] = []
-    import claims.tasks
+    from yinzunda import outbox
+    from yinzunda.models import OutboxMessage
 
-    monkeypatch.setattr(
-        claims.tasks.tracking_evaluate, "apply_async", lambda args, **options: calls.append(list(args[0]))
-    )
+    original = outbox.outbox_message_run
+
+    def run(message_id: int) -> str:
+        message = OutboxMessage.objects.get(pk=message_id)
+        if message.task_name != "claims.tasks.tracking_evaluate":
+            return original(message_id)
+        calls.append(list(message.args[0]))
+        return "recorded"
+
+    monkeypatch.setattr(outbox, "outbox_message_run", run)
     return calls
 
 

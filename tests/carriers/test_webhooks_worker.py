@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from carriers.models import WebhookDelivery
-from tests.claims.test_worker import Redis, Worker, publishing_to, wait_for
 from tests.factories import CarrierFactory, WaybillFactory
+from tests.support.processes import Redis, Worker, publishing_to, wait_for
 
 from .conftest import open_claim
 from .test_webhooks import SECRET, CarrierEndpoint

@@ -1,6 +1,7 @@
 """Celery tasks (run eagerly here): sweep, deadlines, daily settlements, notifications."""
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -17,8 +18,24 @@ from claims.services.settlements import settlement_confirm_payment
 from orders.models import LedgerEntry
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import ComplaintFactory, UserFactory
+from yinzunda import outbox
+from yinzunda.celery import app as celery_app
+from yinzunda.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
+
+
+@contextlib.contextmanager
+def not_eager():
+    """Publish through the (mocked) broker instead of running tasks in process."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    outbox._broker_down_until = 0
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = saved
+        outbox._broker_down_until = 0
 
 
 def routed_claim(**waybill_kwargs) -> Claim:
@@ -44,11 +61,17 @@ def test_sweep_routes_complaints_left_unrouted_but_not_fresh_ones():
 
 def test_filing_survives_a_broker_outage(django_capture_on_commit_callbacks, caplog):
     waybill = yinzunda_waybill()
-    outage = mock.patch.object(tasks.complaint_route, "apply_async", side_effect=OSError("broker down"))
-    with outage, django_capture_on_commit_callbacks(execute=True):
+    outage = mock.patch.object(celery_app, "send_task", side_effect=OSError("broker down"))
+    with not_eager(), outage, django_capture_on_commit_callbacks(execute=True):
         complaint = complaint_file(order=waybill.order, complaint_type="not_to_door")
     assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.RECEIVED
     assert "sweep will route it" in caplog.text
+    # the routing is in the outbox, committed with the complaint: the sweep delivers it
+    assert OutboxMessage.objects.get(task_name="claims.tasks.complaint_route").done_at is None
+    assert outbox.outbox_sweep(republish_after=0) == 1
+    assert Complaint.objects.get(pk=complaint.pk).routed_at is not None
+    assert OutboxMessage.objects.get(task_name="claims.tasks.complaint_route").done_at is not None
+    assert outbox.outbox_sweep(republish_after=0) == 0  # done: never run again
 
 
 def test_overdue_claims_are_auto_accepted_by_beat():

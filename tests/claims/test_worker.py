@@ -5,120 +5,22 @@ worker subprocesses against the pytest database (committed data: transactional t
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db.models import Count
 
 from claims import tasks
 from claims.models import Claim, Complaint
 from claims.services.complaints import complaint_file
 from tests.claims.test_routing import deliver, yinzunda_waybill
-from yinzunda.celery import app as celery_app
+from tests.support.processes import Redis, Worker, publishing_to, wait_for
+
+__all__ = ["Redis", "Worker", "publishing_to", "wait_for"]  # also used by tests/carriers/test_webhooks_worker.py
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-class Redis:
-    def __init__(self, tmp_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.dir = tmp_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        wait_for(self._up, 10, "redis-server")
-
-    def _up(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-class Worker:
-    def __init__(self, redis: Redis, log: Path, pool: str = "solo", delay: float = 0, marker: Path | None = None):
-        db = settings.DATABASES["default"]
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "REDIS_URL": redis.url,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base",
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "ROUTING_TEST_DELAY": str(delay),
-            "ROUTING_TEST_MARKER": str(marker or ""),
-        }
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.claims.worker_hook", "-A", "yinzunda", "worker", "-l", "info",
-             "--pool", pool, "--concurrency", "1", "--without-mingle", "--without-gossip", "-n", f"w{log.stem}@%h"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        wait_for(lambda: "ready." in log.read_text() or self.proc.poll() is not None, 30, "worker ready")
-        assert self.proc.poll() is None, log.read_text()[-2000:]
-
-    def kill9(self) -> None:
-        """SIGKILL the whole worker (parent and pool children): no cleanup, no ack."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-
-@contextlib.contextmanager
-def publishing_to(url: str):
-    """Point this process's Celery producer at the throwaway broker, and back afterwards."""
-    saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-
-    def reset_pools():
-        # Drop this app's references only: the pools live in kombu's process-wide registry,
-        # keyed by broker URL, and closing one would break every later publish to that URL.
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    reset_pools()
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
-    try:
-        yield
-    finally:
-        reset_pools()
-        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
 
 
 def yinzunda_parcels_at_station(n: int):

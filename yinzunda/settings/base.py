@@ -145,7 +145,31 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues by urgency: routing and claim evaluation never wait behind webhooks or e-mails.
+# `make run` and docker-compose start one worker for "urgent" and one for "celery" (the rest).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "claims.tasks.complaint_route": {"queue": "urgent"},
+    "claims.tasks.tracking_evaluate": {"queue": "urgent"},
+    "claims.tasks.claim_auto_accept": {"queue": "urgent"},
+    "claims.tasks.complaints_sweep_unrouted": {"queue": "urgent"},
+    "claims.tasks.claims_auto_accept_overdue": {"queue": "urgent"},
+    "yinzunda.tasks.outbox_sweep": {"queue": "urgent"},
+}
+# Transactional outbox (yinzunda.outbox): publish after commit, sweep what is left.
+YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT = env_bool("YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True)
+YINZUNDA_OUTBOX_REPUBLISH_SECONDS = 20  # published but not done this long: publish again
+YINZUNDA_OUTBOX_LEASE_SECONDS = 300  # a run outside a transaction (webhook, e-mail) owns its row this long
+YINZUNDA_BROKER_RETRY_SECONDS = 5  # after a failed publish, requests leave rows to the sweep this long
 CELERY_BEAT_SCHEDULE = {
+    "yinzunda-outbox-sweep": {
+        "task": "yinzunda.tasks.outbox_sweep",
+        "schedule": timedelta(seconds=10),
+    },
+    "yinzunda-outbox-purge": {
+        "task": "yinzunda.tasks.outbox_purge",
+        "schedule": timedelta(hours=1),
+    },
     "claims-route-stale-complaints": {
         "task": "claims.tasks.complaints_sweep_unrouted",
         "schedule": timedelta(minutes=1),

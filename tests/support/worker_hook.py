@@ -1,4 +1,4 @@
-"""Test-only Celery worker entry point: `python -m tests.claims.worker_hook worker -A yinzunda ...`.
+"""Test-only Celery worker entry point: `python -m tests.support.worker_hook worker -A yinzunda ...`.
 
 With ROUTING_TEST_DELAY and ROUTING_TEST_MARKER set, the first routing run (per marker file)
 records its pid in the marker and sleeps inside the routing transaction, so a test can
