@@ -183,7 +183,7 @@ def _warm_up(port: int, warmup: list[dict], redis_url: str) -> None:
         time.sleep(0.05)
     queue = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and queue.llen("celery"):
+    while time.monotonic() < deadline and (queue.llen("urgent") or queue.llen("celery")):
         time.sleep(0.2)
     time.sleep(1)
 
@@ -285,12 +285,14 @@ def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> 
          "-w", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
         env=env, log=logs / "bench-complaints-web.log",
     )
-    processes.start(
-        [str(Path(python).parent / "celery"), "-A", "yinzunda", "worker", "-l", args.worker_log_level,
-         "--concurrency", str(args.worker_concurrency), "-n", f"bench-complaints-{port}@%h",
-         "--without-mingle", "--without-gossip"],
-        env=env, log=logs / "bench-complaints-worker.log",
-    )
+    # As deployed: one worker for the urgent queue (routing), one for the rest (e-mails, webhooks).
+    for queue, concurrency in (("urgent", args.worker_concurrency), ("celery", 1)):
+        processes.start(
+            [str(Path(python).parent / "celery"), "-A", "yinzunda", "worker", "-l", args.worker_log_level, "-Q", queue,
+             "--concurrency", str(concurrency), "-n", f"bench-complaints-{queue}-{port}@%h",
+             "--without-mingle", "--without-gossip"],
+            env=env, log=logs / f"bench-complaints-worker-{queue}.log",
+        )
     wait_port(port, web)
     time.sleep(args.settle_seconds)
     _warm_up(port, warmup, redis_url)

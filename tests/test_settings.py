@@ -104,8 +104,8 @@ def test_compose_file_runs_web_worker_and_beat_on_production_settings():
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
-    for name in ("web", "worker", "beat"):
+    assert set(services) == {"postgres", "redis", "web", "worker-urgent", "worker", "beat"}
+    for name in ("web", "worker-urgent", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "yinzunda.settings.production"
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # compose refuses to start without one
@@ -113,6 +113,12 @@ def test_compose_file_runs_web_worker_and_beat_on_production_settings():
     web = " ".join(services["web"]["command"])
     assert web.index("migrate") < web.index("compilemessages") < web.index("collectstatic") < web.index("gunicorn")
     assert services["worker"]["command"][:4] == ["celery", "-A", "yinzunda", "worker"]
+    # queues by urgency: every queue a task is routed to has a worker serving it
+    from django.conf import settings
+
+    served = {services[name]["command"][services[name]["command"].index("-Q") + 1] for name in ("worker-urgent", "worker")}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert routed <= served
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     assert services["postgres"]["image"] == "postgres:16" and "healthcheck" in services["postgres"]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
