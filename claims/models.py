@@ -35,6 +35,12 @@ class Complaint(models.Model):
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     routed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    # The claim this complaint joined instead of opening one: the same parcel is compensated
+    # (or ruled on) once, a dismissed ruling included (DESIGN §4).
+    joined_claim = models.ForeignKey(
+        "claims.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="joined_complaints",
+        verbose_name=_("并入的索赔"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -25,8 +25,10 @@ def claims_to_settle(*, period_end: datetime) -> QuerySet[Claim]:
 
 
 def claim_live_on_waybill(*, waybill_id: int) -> Claim | None:
-    """A parcel is compensated once: a second complaint or scan joins the existing claim."""
-    return Claim.objects.filter(waybill_id=waybill_id).exclude(status=Claim.Status.DISMISSED).order_by("pk").first()
+    """The claim that stands for this parcel, whatever its state: a parcel is compensated once,
+    and a ruling is final (DESIGN §4), so a second complaint or scan joins it, a dismissed one
+    included, instead of reopening the breach."""
+    return Claim.objects.filter(waybill_id=waybill_id).order_by("pk").first()
 
 
 def claim_queryset(

@@ -40,7 +40,7 @@ def buyer_complaints(*, order_id: int) -> QuerySet[Complaint]:
 def buyer_complaint_get(*, order_id: int, reference: str) -> Complaint | None:
     """Only a complaint of the order the buyer proved; anything else is None (a 404)."""
     return (
-        Complaint.objects.select_related("order", "waybill__carrier", "claim")
+        Complaint.objects.select_related("order__merchant", "waybill__carrier", "claim", "joined_claim")
         .prefetch_related("photos")
         .filter(order_id=order_id, reference=reference)
         .first()

@@ -107,13 +107,21 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         if decision.opens_claim:
             status = Complaint.Status.CLAIM_OPENED
             existing = claim_live_on_waybill(waybill_id=waybill.pk)
-            if existing is not None:
-                reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": existing.pk}
-            else:
+            if existing is None:
                 claim_open(
                     waybill=waybill, complaint=complaint, complaint_type=complaint.complaint_type,
                     tariff=purchase.tariff, amount=decision.amount, reason=reason, now=now,
                 )
+            elif existing.status == Claim.Status.DISMISSED:
+                # A ruling is final: filing again neither reopens it nor lets a silent carrier pay.
+                complaint.joined_claim, status = existing, Complaint.Status.REJECTED
+                reason = _(
+                    "平台此前已核实过这个包裹的同一问题：快递公司提供的证据成立，裁定不予赔付（索赔 #%(id)s）。"
+                    "这个裁定是最终结果，再次投诉不会重新索赔。如包裹仍有问题，请联系商家协商售后。"
+                ) % {"id": existing.pk}
+            else:
+                complaint.joined_claim = existing
+                reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": existing.pk}
         elif decision.action == routing.FORWARD:
             status = Complaint.Status.FORWARDED
             notification_create(
@@ -127,7 +135,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         complaint.status = status
         complaint.decision_reason = reason[:500]
         complaint.routed_at = now
-        complaint.save(update_fields=["status", "decision_reason", "routed_at"])
+        complaint.save(update_fields=["status", "decision_reason", "routed_at", "joined_claim"])
         return complaint
 
 
