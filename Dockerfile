@@ -26,14 +26,15 @@ COPY . .
 # Editable, so BASE_DIR (templates/, static/, locale/) is /app and not site-packages.
 RUN pip install --no-deps -e . \
     && useradd --create-home --uid 1000 yinzunda \
-    && mkdir -p /app/staticfiles /app/media \
+    && mkdir -p /app/staticfiles /app/media /app/private-media \
     && chown -R yinzunda:yinzunda /app
 
 USER yinzunda
 
 ENV DJANGO_SETTINGS_MODULE=yinzunda.settings.production \
     PYTHONPATH=/app \
-    MEDIA_ROOT=/app/media
+    MEDIA_ROOT=/app/media \
+    PRIVATE_MEDIA_ROOT=/app/private-media
 
 EXPOSE 8000
 

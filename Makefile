@@ -53,4 +53,4 @@ bench: install
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .test-media media
+	rm -rf $(VENV) db.sqlite3 staticfiles .test-media media private-media

@@ -4,6 +4,9 @@ Claims and settlements change state only through services (the state machine); t
 shows them read-only so an operator cannot bypass the audit trail.
 """
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
 
@@ -11,8 +14,15 @@ from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notificat
 class ComplaintPhotoInline(admin.TabularInline):
     model = ComplaintPhoto
     extra = 0
-    readonly_fields = ["image", "content_type", "size", "uploaded_at"]
+    fields = ["photo", "content_type", "size", "uploaded_at"]
+    readonly_fields = ["photo", "content_type", "size", "uploaded_at"]
     can_delete = False
+
+    @admin.display(description=_("照片"))
+    def photo(self, obj: ComplaintPhoto) -> str:
+        # Private storage has no URL: the staff photo view checks who asks.
+        url = reverse("staff:photo", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("查看照片"))
 
     def has_add_permission(self, request, obj=None):
         return False

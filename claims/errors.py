@@ -27,3 +27,10 @@ class LedgerOutOfBalance(DomainError):
 
     code = "ledger_out_of_balance"
     http_status = 500
+
+
+class PhotoInvalid(DomainError):
+    """An uploaded photo that cannot be decoded as a JPEG, PNG or WebP image."""
+
+    code = "photo_invalid"
+    http_status = 400

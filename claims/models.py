@@ -1,6 +1,7 @@
 """Buyer complaints, compensation claims with their transition history, settlements, inbox."""
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carriers.choices import ComplaintType
+from yinzunda.private_files import private_storage
 
 __all__ = ["ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "Settlement", "Notification"]
 
@@ -59,9 +61,17 @@ class Complaint(models.Model):
         return self.reference
 
 
+def complaint_photo_path(instance: ComplaintPhoto, filename: str) -> str:
+    """A random name (never the buyer's file name) with the extension of the re-encoded image."""
+    extension = ".png" if filename.lower().endswith(".png") else ".jpg"
+    return f"complaints/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{extension}"
+
+
 class ComplaintPhoto(models.Model):
+    """A buyer's photo, re-encoded on upload and kept in private storage (DESIGN §5.7)."""
+
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("照片"), upload_to="complaints/%Y/%m/")
+    image = models.ImageField(_("照片"), upload_to=complaint_photo_path, storage=private_storage, max_length=200)
     content_type = models.CharField(max_length=32)
     size = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,8 @@
-"""Root URL configuration: buyer pages, merchant dashboard, staff pages, admin, carrier API."""
-from django.conf import settings
-from django.conf.urls.static import static
+"""Root URL configuration: buyer pages, merchant dashboard, staff pages, admin, carrier API.
+
+Nothing uploaded is served from a public folder: complaint photos live in private storage and
+are read through the dashboard, staff and carrier API views that check who asks.
+"""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,6 +21,3 @@ urlpatterns = [
     path("complaint/", include("claims.buyer.urls")),
     path("staff/", include("claims.staff.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

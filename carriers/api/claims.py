@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -33,6 +34,7 @@ from .base import (
 )
 from .idempotency import idempotent
 from .pagination import keyset_page
+from .photos import photo_signed_url
 
 EVIDENCE_TYPES = ["photo", "signature", "geo", "buyer_consent", "other"]
 
@@ -94,8 +96,36 @@ class ClaimDetailOutput(ClaimSummaryOutput):
 
     complaint = ComplaintOutput(allow_null=True, help_text="买家投诉摘要（不含买家姓名、电话、地址）")
     complaint_photo_count = serializers.IntegerField(source="photo_count")
+    complaint_photos = serializers.SerializerMethodField(
+        help_text="投诉照片的签名链接（无需令牌，限时有效，见 expires_at；照片已去除 EXIF/GPS）"
+    )
     evidence = EventOutput(many=True, source="waybill.events.all", help_text="该面单的轨迹事件（按发生时间）")
     history = TransitionOutput(many=True, source="transitions.all", help_text="状态变更记录")
+
+
+    @extend_schema_field(
+        inline_serializer(
+            name="ComplaintPhotoLink",
+            many=True,
+            fields={
+                "id": serializers.IntegerField(),
+                "url": serializers.URLField(),
+                "content_type": serializers.CharField(help_text="image/jpeg 或 image/png"),
+                "expires_at": serializers.DateTimeField(),
+            },
+        )
+    )
+    def get_complaint_photos(self, claim: Claim) -> list[dict]:
+        if claim.complaint is None:
+            return []
+        links = []
+        for photo in claim.complaint.photos.all():
+            url, expires_at = photo_signed_url(self.context["request"], photo=photo, carrier_id=claim.carrier_id)
+            links.append({
+                "id": photo.pk, "url": url, "content_type": photo.content_type,
+                "expires_at": serializers.DateTimeField().to_representation(expires_at),
+            })
+        return links
 
 
 CLAIM_ID = OpenApiParameter("claim_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="索赔 id")
@@ -145,7 +175,7 @@ class ClaimDetailView(CarrierAPIView):
         tags=["claims"],
     )
     def get(self, request, claim_id: int):
-        return Response(ClaimDetailOutput(_claim_or_404(self.carrier, claim_id)).data)
+        return Response(ClaimDetailOutput(_claim_or_404(self.carrier, claim_id), context={"request": request}).data)
 
 
 class ClaimAcceptView(CarrierAPIView):
@@ -168,7 +198,7 @@ class ClaimAcceptView(CarrierAPIView):
 
         def action() -> Response:
             claim_services.claim_accept(claim_id=claim_id, carrier=carrier, reason=data["reason"])
-            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id)).data)
+            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 
         return idempotent(request, carrier=carrier, action=action)
 
@@ -213,6 +243,6 @@ class ClaimDisputeView(CarrierAPIView):
 
         def action() -> Response:
             claim_services.claim_dispute(claim_id=claim_id, carrier=carrier, reason=data["reason"], evidence=evidence)
-            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id)).data)
+            return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 
         return idempotent(request, carrier=carrier, action=action)

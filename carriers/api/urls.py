@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from .claims import ClaimAcceptView, ClaimDetailView, ClaimDisputeView, ClaimListView
 from .events import EventsIngestView
 from .exceptions import api_not_found
+from .photos import ComplaintPhotoView
 from .settlements import SettlementConfirmPaymentView, SettlementDetailView, SettlementListView
 
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("v1/carrier/claims/<id:claim_id>", ClaimDetailView.as_view(), name="carrier-claim"),
     path("v1/carrier/claims/<id:claim_id>/accept", ClaimAcceptView.as_view(), name="carrier-claim-accept"),
     path("v1/carrier/claims/<id:claim_id>/dispute", ClaimDisputeView.as_view(), name="carrier-claim-dispute"),
+    path("v1/carrier/photos/<str:token>", ComplaintPhotoView.as_view(), name="carrier-photo"),
     path("v1/carrier/settlements", SettlementListView.as_view(), name="carrier-settlements"),
     path("v1/carrier/settlements/<id:settlement_id>", SettlementDetailView.as_view(), name="carrier-settlement"),
     path(

@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from carriers.choices import ComplaintType
+from yinzunda.errors import DomainError
+from yinzunda.images import CleanImage
+
+from ..services.photos import photo_reencode
 
 MAX_PHOTOS = 4
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -44,22 +48,24 @@ class MultiplePhotoField(forms.FileField):
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
-def validate_photo(photo: UploadedFile) -> str:
-    """The real image type, checked by Pillow (the browser's content type is not trusted)."""
+def validate_photo(photo: UploadedFile) -> CleanImage:
+    """The photo decoded and re-encoded (metadata and every extra byte dropped); the browser's
+    content type and file name are not trusted."""
     if photo.size > MAX_PHOTO_BYTES:
         raise forms.ValidationError(_("照片 %(name)s 超过 5 MB") % {"name": photo.name})
     try:
-        photo.seek(0)
         with Image.open(photo) as image:
             kind = image.format
-            image.verify()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         raise forms.ValidationError(_("文件 %(name)s 不是有效的图片") % {"name": photo.name}) from None
     finally:
         photo.seek(0)
     if kind not in PHOTO_FORMATS:
         raise forms.ValidationError(_("照片 %(name)s 格式不支持，请上传 JPEG、PNG 或 WebP") % {"name": photo.name})
-    return PHOTO_FORMATS[kind]
+    try:
+        return photo_reencode(upload=photo)
+    except DomainError as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 class ComplaintForm(forms.Form):
@@ -70,13 +76,11 @@ class ComplaintForm(forms.Form):
     photos = MultiplePhotoField(label=_("照片（最多 4 张，每张不超过 5 MB）"), required=False)
     submission_token = forms.UUIDField(widget=forms.HiddenInput)
 
-    def clean_photos(self) -> list[UploadedFile]:
+    def clean_photos(self) -> list[CleanImage]:
         photos = self.cleaned_data.get("photos") or []
         if len(photos) > MAX_PHOTOS:
             raise forms.ValidationError(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS})
-        for photo in photos:
-            photo.content_type = validate_photo(photo)
-        return photos
+        return [validate_photo(photo) for photo in photos]
 
     @staticmethod
     def new_token() -> uuid.UUID:

@@ -14,7 +14,7 @@ from waybills.models import TrackingEvent
 from yinzunda.money import money
 from yinzunda.pagination import KeysetPage, keyset_paginate
 
-from ..models import Claim, ClaimTransition
+from ..models import Claim, ClaimTransition, ComplaintPhoto
 
 ZERO = Decimal("0.00")
 
@@ -108,6 +108,7 @@ def carrier_claim_detail(*, carrier: Carrier, claim_id: int):
         .prefetch_related(
             Prefetch("transitions", queryset=ClaimTransition.objects.order_by("created_at", "id")),
             Prefetch("waybill__events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
+            Prefetch("complaint__photos", queryset=ComplaintPhoto.objects.order_by("id")),
         )
         .filter(pk=claim_id)
         .first()

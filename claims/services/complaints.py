@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,13 +18,15 @@ from orders.models import Order
 from orders.selectors.orders import purchase_active_get
 from waybills.models import TrackingEvent, Waybill
 from yinzunda.dispatch import task_enqueue_on_commit
+from yinzunda.images import CleanImage
 
 from .. import routing
 from ..errors import ComplaintTokenReused
-from ..models import Claim, Complaint, ComplaintPhoto
+from ..models import Claim, Complaint
 from ..selectors.claims import claim_live_on_waybill
 from .claims import claim_open
 from .notifications import notification_create
+from .photos import complaint_photo_store
 
 
 def _complaint_reference() -> str:
@@ -38,11 +39,12 @@ def complaint_file(
     order: Order,
     complaint_type: str,
     description: str = "",
-    photos: list[UploadedFile] | None = None,
+    photos: list[CleanImage] | None = None,
     submission_token: uuid.UUID | None = None,
 ) -> Complaint:
     """Store a buyer's complaint (committed before the buyer is answered), then route it.
 
+    Photos come re-encoded (`photo_reencode`): nothing the buyer uploaded is stored as sent.
     The form's one-time submission token makes a double click or a resubmission return the
     complaint already filed instead of filing a second one.
     """
@@ -67,9 +69,7 @@ def complaint_file(
                     submission_token=submission_token,
                 )
                 for photo in photos or []:
-                    ComplaintPhoto.objects.create(
-                        complaint=complaint, image=photo, content_type=photo.content_type or "", size=photo.size
-                    )
+                    complaint_photo_store(complaint=complaint, photo=photo)
                 task_enqueue_on_commit("claims.tasks.complaint_route", complaint.pk)
             return complaint
         except IntegrityError:

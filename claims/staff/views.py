@@ -4,18 +4,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yinzunda.errors import DomainError
 from yinzunda.pagination import KeysetPage
+from yinzunda.private_files import private_image_response
 
 from ..errors import ClaimTransitionNotAllowed
 from ..models import Claim
 from ..selectors.arbitration import arbitration_queue, arbitration_target, claim_ruling_last
 from ..selectors.claims import staff_claim_get, staff_claims
+from ..selectors.photos import photo_for_staff
 from ..services.claims import claim_ruling
 from .forms import ArbitrationFilterForm, ClaimRulingForm
 
@@ -91,3 +93,16 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
             status = 400
     context = {"claim": claim, "form": form, "ruling": claim_ruling_last(claim=claim)}
     return render(request, "claims/staff/claim_detail.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def complaint_photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    """A complaint photo for an operator; anyone else (anonymous too) gets a 404, not a login page."""
+    allowed = request.user.is_authenticated and request.user.is_staff
+    photo = photo_for_staff(photo_id=photo_id) if allowed and photo_id < 2**63 else None
+    if photo is None:
+        raise Http404
+    return private_image_response(
+        file=photo.image.open("rb"), content_type=photo.content_type,
+        name=f"complaint-photo-{photo.pk}",
+    )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,17 +205,24 @@ def ledger_header() -> list[str]:
     ]
 
 
-def _local_media_only(uri: str, rel: str | None = None) -> str:
-    """Resolve the complaint photos to files under MEDIA_ROOT; nothing is ever fetched over the
-    network while rendering (a proof URL comes from a carrier and must not be requested)."""
-    media_url = settings.MEDIA_URL
-    if not uri.startswith(media_url):
-        return ""
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / uri[len(media_url) :]).resolve()
-    if root not in path.parents or not path.is_file():
-        return ""
-    return str(path)
+def _photo_files(dossier) -> dict[str, str]:
+    """The dossier's complaint photos: their dashboard URL → their file in private storage."""
+    return {
+        reverse("dashboard:photo", args=[photo.pk]): photo.image.path
+        for complaint in dossier.complaints
+        for photo in complaint.photos.all()
+    }
+
+
+def _only_these_files(files: dict[str, str]):
+    """Resolve a URL in the PDF's HTML to a file only when it is one of the dossier's photos:
+    nothing is ever fetched over the network while rendering (a proof URL comes from a carrier
+    and must not be requested) and no other local file is read."""
+
+    def link_callback(uri: str, rel: str | None = None) -> str:
+        return files.get(uri, "")
+
+    return link_callback
 
 
 def evidence_pdf(*, context: dict, request=None) -> bytes:
@@ -225,16 +233,17 @@ def evidence_pdf(*, context: dict, request=None) -> bytes:
 
     html = render_to_string("orders/dashboard/evidence_pdf.html", context, request=request)
     out = io.BytesIO()
-    # No network at all, local reads only under MEDIA_ROOT, and bounded work per document.
+    # No network at all, local reads only of the dossier's photos, and bounded work per document.
     policy = ResourceAccessPolicy(
         allow_remote=False,
-        base_dir=Path(settings.MEDIA_ROOT).resolve(),
+        base_dir=Path(settings.PRIVATE_MEDIA_ROOT).resolve(),
         max_image_pixels=25_000_000,
         max_resources=60,
         max_local_bytes=20 * 1024 * 1024,
     )
     result = pisa.CreatePDF(
-        html, dest=out, encoding="utf-8", link_callback=_local_media_only, resource_policy=policy
+        html, dest=out, encoding="utf-8", link_callback=_only_these_files(_photo_files(context["d"])),
+        resource_policy=policy,
     )
     if result.err:
         raise RuntimeError(f"PDF rendering failed with {result.err} errors")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import photos, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_read_all"),
     path("inbox/<int:notification_id>/read/", views.inbox_mark_read, name="inbox_read"),
+    path("photos/<int:photo_id>/", photos.complaint_photo, name="photo"),
     path("exports/orders.csv", views.export_orders, name="export_orders"),
     path("exports/claims.csv", views.export_claims, name="export_claims"),
     path("exports/ledger.csv", views.export_ledger, name="export_ledger"),

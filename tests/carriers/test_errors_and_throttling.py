@@ -93,7 +93,11 @@ def test_schema_documents_every_status_the_api_answers(client):
 
     schema = yaml.safe_load(client.get("/api/schema/").content)
     ops = {(path, method): op for path, item in schema["paths"].items() for method, op in item.items()}
-    assert len(ops) == 8
+    assert len(ops) == 9
+    # The signed photo URL is opened without a token (a browser or downloader follows it).
+    photo = ops.pop(("/api/v1/carrier/photos/{token}", "get"))
+    assert set(photo["responses"]) == {"200", "404"}
+    assert set(photo["responses"]["200"]["content"]) == {"image/jpeg", "image/png"}
     for (path, method), op in ops.items():
         codes = set(op["responses"])
         assert {"200", "401", "429"} <= codes, path

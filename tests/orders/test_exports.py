@@ -121,7 +121,7 @@ def test_evidence_pdf_renders_chinese_with_a_cjk_font(merchant_client, shop, zto
     assert "证据包" in text and "已赔付" in text
 
 
-def test_evidence_pdf_embeds_the_complaint_photo_from_media_only(merchant_client, shop, zto):
+def test_evidence_pdf_embeds_the_complaint_photo_from_private_storage(merchant_client, shop, zto):
     from django.core.files.base import ContentFile
     from PIL import Image
 
@@ -136,22 +136,23 @@ def test_evidence_pdf_embeds_the_complaint_photo_from_media_only(merchant_client
     photo.image.save("door.png", ContentFile(buffer.getvalue()), save=True)
 
     page = merchant_client.get(reverse("dashboard:evidence", args=[order.pk])).content.decode()
-    assert photo.image.url in page
+    assert reverse("dashboard:photo", args=[photo.pk]) in page
     response = merchant_client.get(reverse("dashboard:evidence_pdf", args=[order.pk]))
     reader = PdfReader(io.BytesIO(response.content))
     images = [img for p in reader.pages for img in p.images]
     assert len(images) == 1
 
 
-def test_pdf_never_resolves_a_path_outside_media(settings, tmp_path):
-    from orders.dashboard.exports import _local_media_only
+def test_pdf_resolves_only_the_dossiers_own_photos(settings, tmp_path):
+    from orders.dashboard.exports import _only_these_files
 
     (tmp_path / "secret.txt").write_text("x")
-    settings.MEDIA_ROOT = tmp_path / "media"
-    (tmp_path / "media").mkdir()
-    assert _local_media_only(settings.MEDIA_URL + "../secret.txt") == ""
-    assert _local_media_only("https://proof.example/p.jpg") == ""
-    assert _local_media_only("file:///etc/passwd") == ""
+    resolve = _only_these_files({"/dashboard/photos/1/": str(tmp_path / "a.png")})
+    assert resolve("/dashboard/photos/1/") == str(tmp_path / "a.png")
+    assert resolve("/dashboard/photos/2/") == ""
+    assert resolve("/media/../secret.txt") == ""
+    assert resolve("https://proof.example/p.jpg") == ""
+    assert resolve("file:///etc/passwd") == ""
 
 
 def test_ledger_csv_from_a_date_starts_from_the_balance_carried_in(merchant_client, shop, zto):

@@ -121,8 +121,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Complaint photos: outside any publicly served folder, read only through views that check
+# who asks (the order's merchant, staff, the claim's carrier with a signed URL).
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+YINZUNDA_PHOTO_URL_MAX_AGE = int(os.environ.get("YINZUNDA_PHOTO_URL_MAX_AGE", "900"))  # carriers' signed URLs, seconds
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "yinzunda.private_files.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
