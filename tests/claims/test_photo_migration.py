@@ -15,7 +15,7 @@ from tests.factories import ComplaintFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("claims.migrations.0005_complaint_photos_private")
+migration = importlib.import_module("claims.migrations.0006_complaint_photos_private")
 
 
 def _legacy_photo(settings, complaint, name: str, data: bytes) -> ComplaintPhoto:

@@ -46,7 +46,7 @@ def move_photos_to_private_storage(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0004_notification_title_template'),
+        ('claims', '0005_complaint_joined_claim'),
     ]
 
     operations = [
