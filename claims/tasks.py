@@ -13,7 +13,7 @@ from carriers.models import Carrier
 
 from .models import Claim, Complaint, Notification
 from .selectors.claims import claims_to_settle
-from .services import claims, complaints, settlements
+from .services import claims, complaints, scorecard, settlements
 
 logger = logging.getLogger(__name__)
 # A complaint still "received" this long after filing lost its routing task (broker down,
@@ -99,3 +99,9 @@ def settlements_issue_daily() -> list[int]:
         if settlement is not None:
             issued.append(settlement.pk)
     return issued
+
+
+@shared_task
+def scorecard_refresh() -> int:
+    """Beat: recompute the carrier scorecard's rollup for this week and last week."""
+    return scorecard.scorecard_refresh()

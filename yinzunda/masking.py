@@ -93,3 +93,24 @@ def mask_location(location: str) -> str:
     station = _STATION.search(rest)
     parts = [district, station.group(0).strip() if station else ""]
     return " ".join(p for p in parts if p) or MASK
+
+
+# --- where a parcel goes: province and city, for figures by place ------------------------------
+_REGION = re.compile(
+    rf"^\s*(?P<province>[{_CJK}]{{2,8}}?(?:省|自治区|特别行政区)|北京市|上海市|天津市|重庆市)?\s*"
+    rf"(?P<city>[{_CJK}]{{2,10}}?(?:市|自治州|地区|盟))?"
+)
+
+
+def address_region(address: str) -> tuple[str, str]:
+    """(province, city) of a Chinese address, "" where it does not say; a municipality is both.
+
+    "浙江省杭州市西湖区文三路 100 号" -> ("浙江省", "杭州市"); "上海市浦东新区..." -> ("上海市", "上海市").
+    """
+    match = _REGION.match(address or "")
+    if not match:
+        return "", ""
+    province, city = match.group("province") or "", match.group("city") or ""
+    if province in {"北京市", "上海市", "天津市", "重庆市"} and not city:
+        city = province
+    return province, city

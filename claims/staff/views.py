@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,22 +17,11 @@ from ..selectors.arbitration import arbitration_queue, arbitration_target, claim
 from ..selectors.claims import staff_claim_get, staff_claims
 from ..selectors.photos import photo_for_staff
 from ..services.claims import claim_ruling
+from .access import staff_only
 from .forms import ArbitrationFilterForm, ClaimRulingForm
 
 
-def _staff_only(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@_staff_only
+@staff_only
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
     """The arbitration queue (disputed, oldest first); `?status=` browses claims in another state."""
@@ -62,7 +49,7 @@ def _query_without(request: HttpRequest, *keys: str) -> str:
     return params.urlencode()
 
 
-@_staff_only
+@staff_only
 @require_http_methods(["GET", "POST"])
 def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = staff_claim_get(claim_id=claim_id) if claim_id < 2**63 else None  # bigint

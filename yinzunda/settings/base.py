@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.settlements_issue_daily",
         "schedule": crontab(hour=2, minute=0),
     },
+    "claims-scorecard-refresh": {
+        "task": "claims.tasks.scorecard_refresh",
+        "schedule": timedelta(minutes=int(os.environ.get("YINZUNDA_SCORECARD_REFRESH_MINUTES", "10"))),
+    },
     "carriers-retry-webhooks": {
         "task": "carriers.tasks.webhooks_sweep_pending",
         "schedule": timedelta(minutes=1),
@@ -254,6 +258,8 @@ YINZUNDA_COMPLAINT_WINDOW_DAYS = int(os.environ.get("YINZUNDA_COMPLAINT_WINDOW_D
 YINZUNDA_AUTO_CLAIM_ON_TRACKING = env_bool("YINZUNDA_AUTO_CLAIM_ON_TRACKING", True)
 YINZUNDA_DEFAULT_RESPONSE_HOURS = 48
 # Operators aim to rule on a disputed claim within this many hours (the arbitration queue shows the age).
+# The carrier scorecard's rollup is recomputed this often (the page says when it last was).
+YINZUNDA_SCORECARD_REFRESH_MINUTES = CELERY_BEAT_SCHEDULE["claims-scorecard-refresh"]["schedule"].total_seconds() // 60
 YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
