@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carriers', '0002_config_history'),
-        ('claims', '0004_notification_title_template'),
+        ('claims', '0006_complaint_photos_private'),
     ]
 
     operations = [
