@@ -427,6 +427,14 @@ def test_a_paid_settlement_has_its_payment_reference(fields):
     refused(lambda: make_settlement(carrier, **fields), "settlement_paid_has_reference")
 
 
+def test_one_scorecard_row_per_carrier_and_week():
+    from claims.models import CarrierWeekScore
+
+    carrier = CarrierFactory()
+    CarrierWeekScore.objects.create(carrier=carrier, week_start=NOW.date())
+    refused(lambda: CarrierWeekScore.objects.create(carrier=carrier, week_start=NOW.date()), "carrier_week_score_unique")
+
+
 def test_constraints_cover_every_named_constraint():
     """A new named constraint without a test here fails this list (update both together)."""
     from django.apps import apps
