@@ -5,10 +5,10 @@ of another suite running on the same machine at the same moment.
 """
 from __future__ import annotations
 
-from django.core.cache.backends.redis import RedisCache
+from yinzunda.cache import ResilientRedisCache
 
 
-class CheckoutRedisCache(RedisCache):
+class CheckoutRedisCache(ResilientRedisCache):
     def clear(self) -> bool:
         client = self._cache.get_client(write=True)
         pattern = self.make_key("*")

@@ -1,8 +1,14 @@
-"""Per-token request rate (scope "carrier"); the rate is read from settings at request time."""
+"""Per-token request rate (scope "carrier"); the rate is read from settings at request time.
+
+The count is an atomic counter (`yinzunda.ratelimit`: Redis INCR, the database while Redis is
+away), never DRF's read-modify-write history in the cache: parallel requests cannot slip past.
+"""
 from __future__ import annotations
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from yinzunda.ratelimit import rate_hit
 
 
 class CarrierTokenThrottle(SimpleRateThrottle):
@@ -16,3 +22,17 @@ class CarrierTokenThrottle(SimpleRateThrottle):
         if token is None:
             return None  # unauthenticated requests are refused before they cost anything
         return self.cache_format % {"scope": self.scope, "ident": f"token:{token.pk}"}
+
+    def allow_request(self, request, view) -> bool:
+        self.retry_after = None
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        hit = rate_hit(key, limit=self.num_requests, window=self.duration)
+        self.retry_after = hit.retry_after
+        return hit.allowed
+
+    def wait(self) -> float | None:
+        return self.retry_after

@@ -1,10 +1,8 @@
 """Buyer complaint pages (public, proven by order + phone digits) and staff arbitration pages."""
 from __future__ import annotations
 
-import contextlib
 import time
 
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,51 +10,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from yinzunda.clientip import client_ip
 from yinzunda.errors import DomainError
 
 from ..selectors import complaints as selectors
 from ..services.complaints import complaint_file
+from . import limits
 from .forms import ComplaintForm, OrderLookupForm
 
 PROOF_SESSION_KEY = "buyer_proven_order"
 PROOF_TTL_SECONDS = 30 * 60
-# 4 digits are only 10,000 guesses: wrong answers are counted per order number and per client.
-LOOKUP_WINDOW_SECONDS = 3600
-LOOKUP_MAX_PER_ORDER = 5
-LOOKUP_MAX_PER_CLIENT = 20
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _lookup_keys(request: HttpRequest, number: str) -> tuple[str, str]:
-    # Keyed on the upper-cased number: changing the case of a waybill number buys no tries.
-    return f"buyer-lookup:order:{number.upper()}", f"buyer-lookup:ip:{_client_ip(request)}"
-
-
-def _incr(key: str) -> int:
-    cache.add(key, 0, LOOKUP_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, LOOKUP_WINDOW_SECONDS)
-        return 1
-
-
-def _lookup_attempt(request: HttpRequest, number: str) -> bool:
-    """Count the attempt before checking the digits (atomic incr: parallel guesses are counted
-    too); False once the order or the client is over its limit."""
-    order_key, ip_key = _lookup_keys(request, number)
-    order_count, ip_count = _incr(order_key), _incr(ip_key)
-    return order_count <= LOOKUP_MAX_PER_ORDER and ip_count <= LOOKUP_MAX_PER_CLIENT
-
-
-def _lookup_succeeded(request: HttpRequest, number: str) -> None:
-    """Only wrong answers count: a buyer who proves the order gets the attempt back."""
-    for key in _lookup_keys(request, number):
-        with contextlib.suppress(ValueError):  # expired meanwhile
-            cache.decr(key)
 
 
 def _proven_order_id(request: HttpRequest) -> int | None:
@@ -75,18 +38,25 @@ def complaint_start(request: HttpRequest) -> HttpResponse:
         status = 400
     elif request.method == "POST":
         number = form.cleaned_data["number"]
-        if not _lookup_attempt(request, number):
+        found = selectors.buyer_order_find(number=number)
+        attempt = limits.lookup_attempt(
+            client=client_ip(request), subject=limits.lookup_subject(order_id=found.pk if found else None, number=number)
+        )
+        if not attempt.allowed:
             form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
-            form.add_error(None, _("尝试次数过多，请一小时后再试"))
+            minutes = max(1, -(-attempt.retry_after // 60))
+            form.add_error(None, _("尝试次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes})
             status = 429
         else:
-            order = selectors.buyer_order_prove(number=number, phone_last4=form.cleaned_data["phone_last4"])
-            if order is None:
+            order = found and selectors.buyer_order_prove(
+                number=number, phone_last4=form.cleaned_data["phone_last4"], order=found
+            )
+            if not order:
                 # The same answer for an unknown order and wrong digits: nothing to enumerate.
                 form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
                 status = 400
             else:
-                _lookup_succeeded(request, number)
+                limits.lookup_succeeded(attempt)
                 request.session.cycle_key()
                 request.session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + PROOF_TTL_SECONDS}
                 return redirect(_safe_next(request) or "buyer:complaint_new")

@@ -17,13 +17,18 @@ from ..models import Complaint
 ZERO = Decimal("0.00")
 
 
-def buyer_order_prove(*, number: str, phone_last4: str) -> Order | None:
-    """The order whose order number or waybill number is `number` and recipient phone ends so."""
+def buyer_order_find(*, number: str) -> Order | None:
+    """The order whose order number or waybill number is `number` (both forms name one order)."""
     # Exact lookups only (unique indexes); waybill numbers are upper case, typed any way.
-    order = (
+    return (
         Order.objects.filter(order_number=number).first()
         or Order.objects.filter(waybill__number=number.upper()).first()
     )
+
+
+def buyer_order_prove(*, number: str, phone_last4: str, order: Order | None = None) -> Order | None:
+    """The order whose order number or waybill number is `number` and recipient phone ends so."""
+    order = order or buyer_order_find(number=number)
     if order is None or not hmac.compare_digest(order.recipient_phone[-4:], phone_last4):
         return None
     return order

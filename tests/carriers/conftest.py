@@ -17,7 +17,7 @@ from tests.factories import CarrierFactory, ComplaintFactory, WaybillFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings):
-    """Throttle counters live in the cache: a fresh one per test keeps tests independent."""
+    """Throttle counters live in the cache when it is not Redis: a fresh one per test keeps tests independent."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }

@@ -134,9 +134,24 @@ STORAGES = {
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades: while Redis is away reads are misses and writes no-ops (yinzunda/cache.py); the
+    # rate limits count in the database meanwhile (yinzunda/ratelimit.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "yinzunda.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions live in the database, never in Redis: a Redis outage logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The client address (buyer lookup limits): from this header only when the socket peer is one
+# of YINZUNDA_TRUSTED_PROXIES (IPs or CIDRs), else the socket address.
+YINZUNDA_CLIENT_IP_HEADER = os.environ.get("YINZUNDA_CLIENT_IP_HEADER", "X-Forwarded-For")
+YINZUNDA_TRUSTED_PROXIES = env_list("YINZUNDA_TRUSTED_PROXIES", "")
 
 # Celery: eager (in-process) when no broker is configured, so `make run` needs no services.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

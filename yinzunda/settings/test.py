@@ -19,7 +19,7 @@ from .base import BASE_DIR, CACHES, DATABASES  # noqa: E402
 
 DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_yinzunda_{CHECKOUT_ID}"
 CACHES["default"]["KEY_PREFIX"] = f"t{CHECKOUT_ID}"
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+if CACHES["default"]["BACKEND"] == "yinzunda.cache.ResilientRedisCache":
     CACHES["default"]["BACKEND"] = "tests.cache_backend.CheckoutRedisCache"  # clear() spares other checkouts
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
