@@ -61,7 +61,7 @@ def test_with_database_and_redis_urls_it_runs_on_postgresql_and_a_real_broker():
     assert shown["engine"] == "django.db.backends.postgresql"
     assert shown["eager"] is False
     assert shown["broker"] == "redis://redis:6379/0"
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["cache"] == "yinzunda.cache.ResilientRedisCache"
 
 
 def test_production_settings_load_with_a_proper_environment():
