@@ -10,10 +10,12 @@ from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from carriers.models import Carrier
+from yinzunda.outbox import operator_alert_raise, operator_alert_resolve
 
+from .errors import LedgerOutOfBalance
 from .models import Claim, Complaint, Notification
 from .selectors.claims import claims_to_settle
-from .services import claims, complaints, scorecard, settlements
+from .services import claims, complaints, ledger, scorecard, settlements
 
 logger = logging.getLogger(__name__)
 # A complaint still "received" this long after filing lost its routing task (broker down,
@@ -78,6 +80,19 @@ def tracking_evaluate(event_ids: list[int]) -> list[int]:
         if claim is not None:
             opened.append(claim.pk)
     return opened
+
+
+@shared_task
+def ledger_balance_check() -> bool:
+    """Beat (hourly): claims, settlements and the ledger must agree; if not, operators are alerted
+    (an error log line and an open alert in the admin, shown by /readyz) until they agree again."""
+    try:
+        ledger.ledger_balance_verify()
+    except LedgerOutOfBalance as exc:
+        operator_alert_raise(kind="ledger_out_of_balance", message=f"ledger out of balance: {exc}")
+        return False
+    operator_alert_resolve(kind="ledger_out_of_balance")
+    return True
 
 
 @shared_task

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from . import metrics
 from .models import OutboxMessage
 from .outbox import outbox_publish, task_queue
 from .requestid import current_request_id
@@ -20,6 +21,7 @@ def task_enqueue_on_commit(name: str, *args) -> OutboxMessage:
     message = OutboxMessage.objects.create(
         task_name=name, args=list(args), queue=task_queue(name), request_id=current_request_id()
     )
+    metrics.OUTBOX_WRITTEN.labels(name).inc()
     if getattr(settings, "YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True):
         pk, queue = message.pk, message.queue
         transaction.on_commit(lambda: outbox_publish([(pk, queue)]), robust=True)

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import metrics
 from .models import OperatorAlert, OutboxMessage, RateCounter
 from .requestid import request_id_bound
 
@@ -84,11 +85,13 @@ def outbox_publish(messages: Iterable[tuple[int, str]], *, from_request: bool = 
                 )
                 published.append(pk)
     except Exception as exc:
+        metrics.OUTBOX_PUBLISH_FAILED.inc()
         _broker_down_until = time.monotonic() + _setting("YINZUNDA_BROKER_RETRY_SECONDS", 5)
         logger.warning(
             "broker down (%s): %d outbox message(s) not published; the sweep will route it later",
             exc.__class__.__name__, len(messages) - len(published),
         )
+    metrics.OUTBOX_PUBLISHED.labels("request" if from_request else "sweep").inc(len(published))
     return published
 
 
@@ -98,9 +101,15 @@ def outbox_message_run(message_id: int) -> str:
     if row is None or row["done_at"] is not None:
         return "skipped"
     task = task_get(row["task_name"])
-    if getattr(task, "outbox_in_transaction", False):
-        return _run_in_transaction(message_id, task)
-    return _run_leased(message_id, task)
+    result = "failed"
+    try:
+        if getattr(task, "outbox_in_transaction", False):
+            result = _run_in_transaction(message_id, task)
+        else:
+            result = _run_leased(message_id, task)
+    finally:
+        metrics.OUTBOX_RUNS.labels(row["task_name"], result).inc()
+    return result
 
 
 def _run_in_transaction(message_id: int, task) -> str:

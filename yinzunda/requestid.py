@@ -8,12 +8,16 @@ import contextvars
 import json
 import logging
 import re
+import time
 import uuid
 
 from django.http import HttpRequest, HttpResponse
 
+from . import metrics
+
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+access_log = logging.getLogger("yinzunda.request")
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
@@ -31,7 +35,8 @@ def request_id_bound(request_id: str):
 
 
 class RequestIdMiddleware:
-    """First in the chain: every answer, even an error page, carries the id."""
+    """First in the chain: every answer, even an error page, carries the id; one access log line
+    and the request metrics per request."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -41,8 +46,16 @@ class RequestIdMiddleware:
         request_id = offered if _VALID.match(offered) else uuid.uuid4().hex
         request.request_id = request_id
         token = _current.set(request_id)
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
+            elapsed = time.perf_counter() - started
+            metrics.REQUESTS.labels(request.method, str(response.status_code)).inc()
+            metrics.REQUEST_SECONDS.labels(request.method).observe(elapsed)
+            access_log.info(
+                "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000,
+                extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
+            )
         finally:
             _current.reset(token)
         response[HEADER] = request_id
@@ -66,6 +79,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or _current.get() or None,
         }
+        for extra in ("status", "duration_ms"):
+            if hasattr(record, extra):
+                entry[extra] = getattr(record, extra)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yinzunda.requestid.RequestIdMiddleware",  # first: every answer carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,7 +181,11 @@ CELERY_TASK_ROUTES = {
 YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT = env_bool("YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True)
 YINZUNDA_OUTBOX_REPUBLISH_SECONDS = 20  # published but not done this long: publish again
 YINZUNDA_OUTBOX_LEASE_SECONDS = 300  # a run outside a transaction (webhook, e-mail) owns its row this long
-YINZUNDA_BROKER_RETRY_SECONDS = 5  # after a failed publish, requests leave rows to the sweep this long
+YINZUNDA_BROKER_RETRY_SECONDS = 5
+# /readyz and /metrics: domain checks and gauges, loaded by name (the kernel imports no domain app).
+YINZUNDA_READINESS_CHECKS = ["claims.selectors.ops.readiness_checks"]
+YINZUNDA_METRICS_FIGURES = ["claims.selectors.ops.metric_figures"]
+YINZUNDA_METRICS_TOKEN = os.environ.get("YINZUNDA_METRICS_TOKEN", "")  # empty: /metrics from loopback only  # after a failed publish, requests leave rows to the sweep this long
 CELERY_BEAT_SCHEDULE = {
     "yinzunda-outbox-sweep": {
         "task": "yinzunda.tasks.outbox_sweep",
@@ -197,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
     "claims-auto-accept-overdue": {
         "task": "claims.tasks.claims_auto_accept_overdue",
         "schedule": timedelta(minutes=1),
+    },
+    "claims-ledger-balance-check": {
+        "task": "claims.tasks.ledger_balance_check",
+        "schedule": timedelta(hours=1),
     },
     "claims-issue-daily-settlements": {
         "task": "claims.tasks.settlements_issue_daily",
@@ -293,15 +302,27 @@ YINZUNDA_ANSWER_DAYS = int(os.environ.get("YINZUNDA_ANSWER_DAYS", "7"))
 YINZUNDA_ESCALATION_CHANNEL = os.environ.get("YINZUNDA_ESCALATION_CHANNEL", "国家邮政局邮政业用户申诉")
 YINZUNDA_ESCALATION_URL = os.environ.get("YINZUNDA_ESCALATION_URL", "https://sswz.spb.gov.cn/")
 
+# Logs carry the request id (X-Request-ID); LOG_FORMAT=json (the production default) writes
+# one JSON object per line.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "yinzunda.requestid.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "yinzunda.requestid.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's own console handler would print every request line a second time via root.
         "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # The access line per request (method, path, status, duration, request id).
+        "yinzunda.request": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO")},
     },
 }
 AXES_VERBOSE = False

@@ -4,7 +4,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEFAULT_SECRET_KEY, SECRET_KEY, env_bool
+from .base import DEFAULT_SECRET_KEY, LOGGING, SECRET_KEY, env_bool
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:
@@ -25,6 +25,7 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CELERY_TASK_ALWAYS_EAGER = False
+LOGGING["handlers"]["console"]["formatter"] = os.environ.get("LOG_FORMAT", "json")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {"BACKEND": "yinzunda.private_files.PrivateFileSystemStorage"},

@@ -15,7 +15,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, CACHES, DATABASES  # noqa: E402
+from .base import BASE_DIR, CACHES, DATABASES, LOGGING  # noqa: E402
 
 DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_yinzunda_{CHECKOUT_ID}"
 CACHES["default"]["KEY_PREFIX"] = f"t{CHECKOUT_ID}"
@@ -32,3 +32,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "zh-hans"
+LOGGING["loggers"]["yinzunda.request"]["level"] = "WARNING"  # no access line per test request
