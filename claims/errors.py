@@ -34,3 +34,13 @@ class PhotoInvalid(DomainError):
 
     code = "photo_invalid"
     http_status = 400
+
+
+class AfterSalesNotAllowed(DomainError):
+    code = "aftersales_not_allowed"
+    http_status = 409
+
+
+class ClaimAnswerNotAllowed(DomainError):
+    code = "claim_answer_not_allowed"
+    http_status = 409

@@ -14,7 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from carriers.choices import ComplaintType
 from yinzunda.private_files import private_storage
 
-__all__ = ["ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "Settlement", "Notification"]
+__all__ = [
+    "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
+    "ClaimAnswerPhoto", "Settlement", "Notification",
+]
 
 
 class Complaint(models.Model):
@@ -23,6 +26,16 @@ class Complaint(models.Model):
         CLAIM_OPENED = "claim_opened", _("已向快递公司索赔")
         FORWARDED = "forwarded", _("已转商家处理")
         REJECTED = "rejected", _("不予受理")
+
+    class AfterSales(models.TextChoices):
+        """The merchant's handling of a complaint that reached it (forwarded or refused)."""
+
+        NEW = "new", _("待处理")
+        HANDLING = "handling", _("处理中")
+        RESOLVED = "resolved", _("已解决")
+
+    # Complaints the merchant handles in its after-sales queue: no claim against a carrier.
+    AFTERSALES_STATUSES = frozenset({Status.FORWARDED, Status.REJECTED})
 
     reference = models.CharField(_("投诉编号"), max_length=20, unique=True)
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="complaints")
@@ -43,6 +56,12 @@ class Complaint(models.Model):
         "claims.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="joined_complaints",
         verbose_name=_("并入的索赔"),
     )
+    aftersales_state = models.CharField(
+        _("售后状态"), max_length=10, choices=AfterSales.choices, default=AfterSales.NEW
+    )
+    # The merchant's answer to the buyer, shown on the buyer's status page.
+    merchant_reply = models.TextField(_("商家回复"), max_length=1000, blank=True)
+    merchant_replied_at = models.DateTimeField(_("商家回复时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -55,7 +74,14 @@ class Complaint(models.Model):
             ),
         ]
         # The sweep looks for complaints still waiting to be routed.
-        indexes = [models.Index(fields=["created_at"], condition=Q(status="received"), name="complaint_unrouted")]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="received"), name="complaint_unrouted"),
+            # The merchant's after-sales queue: its forwarded and refused complaints, newest first.
+            models.Index(
+                fields=["order", "aftersales_state", "-routed_at"],
+                condition=Q(status__in=["forwarded", "rejected"]), name="complaint_aftersales",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -220,6 +246,40 @@ class ClaimTransition(models.Model):
         return f"#{self.claim_id} {self.from_status or '∅'} → {self.to_status}"
 
 
+class ClaimMerchantAnswer(models.Model):
+    """The merchant's counter-evidence to a carrier's dispute; the operator reads it beside the carrier's."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="merchant_answers")
+    note = models.TextField(_("商家说明"), max_length=2000)
+    evidence_url = models.URLField(_("证据链接"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("商家答辩")
+        verbose_name_plural = _("商家答辩")
+
+    def __str__(self) -> str:
+        return f"#{self.claim_id} {self.created_at:%Y-%m-%d}"
+
+
+class ClaimAnswerPhoto(models.Model):
+    answer = models.ForeignKey(ClaimMerchantAnswer, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to="claim-answers/%Y/%m/")
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("答辩照片")
+        verbose_name_plural = _("答辩照片")
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
 class Settlement(models.Model):
     """A per-carrier statement of payable claims; the carrier confirms payment with a reference."""
 
@@ -264,6 +324,9 @@ class Notification(models.Model):
 
     merchant = models.ForeignKey("orders.Merchant", on_delete=models.CASCADE, related_name="notifications")
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     title = models.CharField(max_length=200)
     # The untranslated message and its values: the inbox renders them in the reader's language.
     title_template = models.CharField(max_length=200, blank=True)
@@ -271,6 +334,8 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set once the daily digest carried it (merchants who chose the digest get no single e-mails).
+    digested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -17,7 +17,7 @@ def notification_list(
 ) -> QuerySet[Notification]:
     qs = (
         Notification.objects.filter(merchant=merchant)
-        .select_related("claim")
+        .select_related("claim", "complaint")
         .order_by("-created_at", "-id")
     )
     if unread_only:

@@ -125,7 +125,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         elif decision.action == routing.FORWARD:
             status = Complaint.Status.FORWARDED
             notification_create(
-                merchant_id=complaint.order.merchant_id, claim=None,
+                merchant_id=complaint.order.merchant_id, claim=None, complaint=complaint,
                 title=gettext_noop("买家投诉 %(ref)s（订单 %(order)s）已转您处理"),
                 params={"ref": complaint.reference, "order": complaint.order.order_number},
                 body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{reason}",

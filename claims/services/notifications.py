@@ -11,11 +11,12 @@ from orders.models import Merchant
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.errors import NotFound
 
-from ..models import Claim, Notification
+from ..models import Claim, Complaint, Notification
 
 
 def notification_create(
-    *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = ""
+    *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = "",
+    complaint: Complaint | None = None,
 ) -> Notification:
     """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks).
 
@@ -26,7 +27,7 @@ def notification_create(
     with translation.override(settings.LANGUAGE_CODE):
         rendered = _(title) % params if params else _(title)
     note = Notification.objects.create(
-        merchant_id=merchant_id, claim=claim, title=rendered[:200], title_template=title[:200], params=params, body=body
+        merchant_id=merchant_id, claim=claim, complaint=complaint, title=rendered[:200], title_template=title[:200], params=params, body=body
     )
     task_enqueue_on_commit("claims.tasks.notification_email", note.pk)
     return note

@@ -9,7 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from carriers.models import Carrier
-from claims.models import Claim
+from claims.models import Claim, Complaint
+from claims.uploads import MAX_PHOTOS, validate_photo
+from carriers.choices import ComplaintType
 from waybills.models import Waybill
 
 from ..models import LedgerEntry
@@ -126,3 +128,55 @@ class PurchaseSelectionForm(forms.Form):
         if any(i > 2**62 for i in ids):
             raise forms.ValidationError(_("订单编号无效"))
         return ids
+
+
+class AfterSalesFilterForm(forms.Form):
+    KIND_CHOICES = [("", _("全部")), ("forwarded", _("转商家处理")), ("rejected", _("不予受理"))]
+
+    q = forms.CharField(label=_("订单号/投诉编号"), required=False, max_length=32)
+    state = forms.ChoiceField(
+        label=_("售后状态"), required=False, choices=[("", _("全部"))] + list(Complaint.AfterSales.choices)
+    )
+    kind = forms.ChoiceField(label=_("来源"), required=False, choices=KIND_CHOICES)
+    complaint_type = forms.ChoiceField(
+        label=_("投诉类型"), required=False, choices=[("", _("全部"))] + list(ComplaintType.choices)
+    )
+
+
+class AfterSalesReplyForm(forms.Form):
+    state = forms.ChoiceField(label=_("售后状态"), choices=Complaint.AfterSales.choices)
+    reply = forms.CharField(
+        label=_("给买家的回复（买家在投诉进度页可见）"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+class ClaimAnswerForm(forms.Form):
+    note = forms.CharField(
+        label=_("答辩说明（平台仲裁员可见）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("请填写答辩说明")},
+    )
+    evidence_url = forms.URLField(label=_("证据链接（可选）"), required=False, max_length=500, assume_scheme="https")
+    photos = MultiplePhotoField(label=_("证据照片（最多 4 张，每张不超过 5 MB）"), required=False)
+
+    def clean_photos(self):
+        photos = self.cleaned_data.get("photos") or []
+        if len(photos) > MAX_PHOTOS:
+            raise forms.ValidationError(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS})
+        for photo in photos:
+            photo.content_type = validate_photo(photo)
+        return photos

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import photos, views
+from . import aftersales, photos, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("orders/<int:order_id>/evidence.pdf", views.evidence_pdf_download, name="evidence_pdf"),
     path("purchases/<int:purchase_id>/cancel/", views.purchase_cancel_view, name="purchase_cancel"),
     path("claims/", views.claim_list_page, name="claims"),
+    path("claims/<int:claim_id>/", aftersales.claim_detail, name="claim_detail"),
+    path("aftersales/", aftersales.aftersales_queue, name="aftersales"),
+    path("aftersales/<str:reference>/", aftersales.aftersales_detail, name="aftersales_detail"),
     path("ledger/", views.ledger, name="ledger"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_read_all"),

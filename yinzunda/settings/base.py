@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yinzunda.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yinzunda.middleware.DomainErrorMiddleware",
@@ -219,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carriers.tasks.webhooks_sweep_pending",
         "schedule": timedelta(minutes=1),
     },
+    "claims-inbox-daily-digest": {
+        "task": "claims.tasks.notification_digests_send",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "carriers-purge-idempotency-records": {
         "task": "carriers.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -288,6 +293,10 @@ YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TAR
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
+# Merchant experience: the after-sales answer target, links in e-mails, the buyer-facing contact.
+YINZUNDA_AFTERSALES_TARGET_HOURS = int(os.environ.get("YINZUNDA_AFTERSALES_TARGET_HOURS", "48"))
+YINZUNDA_SITE_URL = os.environ.get("YINZUNDA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+YINZUNDA_SUPPORT_CONTACT = os.environ.get("YINZUNDA_SUPPORT_CONTACT", "平台客服热线 400-000-0000（每天 9:00–21:00）")
 YINZUNDA_WEBHOOK_TIMEOUT_SECONDS = 5
 YINZUNDA_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("YINZUNDA_WEBHOOK_BACKOFF_SECONDS", "30"))  # first retry; doubles
 # Scan integrity (DESIGN §3a): a scan may predate its waybill's issue by this much carrier clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils.translation import gettext as _
 
 from yinzunda.masking import mask_address, mask_free_text, mask_location, mask_name, mask_phone
 
@@ -28,3 +29,18 @@ register.filter("mask_name", mask_name)
 register.filter("mask_address", mask_address)
 register.filter("mask_location", mask_location)
 register.filter("mask_free_text", mask_free_text)
+
+
+@register.filter
+def age(value) -> str:
+    """A timedelta as "2 天 3 小时" / "45 分钟" (translated)."""
+    if value is None:
+        return ""
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": mins}
+    return _("%(m)d 分钟") % {"m": mins}
