@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -345,6 +346,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def link_path(self) -> str:
+        """Where the inbox line (and the e-mail) leads: the claim, the complaint, or the inbox."""
+        if self.claim_id:
+            return reverse("dashboard:claim_detail", args=[self.claim_id])
+        if self.complaint_id:
+            return reverse("dashboard:aftersales_detail", args=[self.complaint.reference])
+        return reverse("dashboard:inbox")
 
     def display_title(self) -> str:
         """The title in the active language (falls back to the stored rendering)."""

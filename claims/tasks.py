@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.core.mail import send_mail
@@ -15,7 +15,13 @@ from yinzunda.outbox import operator_alert_raise, operator_alert_resolve
 from .errors import LedgerOutOfBalance
 from .models import Claim, Complaint, Notification
 from .selectors.claims import claims_to_settle
+from .selectors.notifications import (
+    merchants_for_digest,
+    notification_digest,
+    notification_email_text,
+)
 from .services import claims, complaints, ledger, scorecard, settlements
+from .services.notifications import notifications_mark_digested
 
 logger = logging.getLogger(__name__)
 # A complaint still "received" this long after filing lost its routing task (broker down,
@@ -25,11 +31,30 @@ SWEEP_AFTER = timedelta(seconds=30)
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notification_email(notification_id: int) -> bool:
-    note = Notification.objects.select_related("merchant").filter(pk=notification_id).first()
-    if note is None or not note.merchant.email:
+    """One e-mail per inbox entry, with its details and a link; merchants on the digest get none."""
+    note = Notification.objects.select_related("merchant", "complaint").filter(pk=notification_id).first()
+    if note is None or not note.merchant.email or note.merchant.email_digest:
         return False
-    send_mail(subject=f"[音尊达] {note.title}", message=note.body or note.title, from_email=None, recipient_list=[note.merchant.email])
+    send_mail(
+        subject=f"[音尊达] {note.title}", message=notification_email_text(note),
+        from_email=None, recipient_list=[note.merchant.email],
+    )
     return True
+
+
+@shared_task
+def notification_digests_send(now_iso: str | None = None) -> int:
+    """Beat (08:00): one e-mail per digest merchant with the inbox entries not yet sent."""
+    now = datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+    sent = 0
+    for merchant in merchants_for_digest():
+        digest = notification_digest(merchant=merchant, now=now)
+        if digest is None:
+            continue
+        send_mail(subject=digest.subject, message=digest.text, from_email=None, recipient_list=[merchant.email])
+        notifications_mark_digested(notification_ids=digest.notification_ids, now=now)
+        sent += 1
+    return sent
 
 
 @shared_task(acks_late=True)

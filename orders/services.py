@@ -233,3 +233,10 @@ def purchase_create_many(
         else:
             results.append(PurchaseResult(order_id=order_id, order_number=number, purchase=purchase))
     return results, merchant_quota(merchant=merchant, now=now)
+
+
+def merchant_settings_update(*, merchant: Merchant, email_digest: bool) -> Merchant:
+    """The merchant's own preferences: one daily digest e-mail instead of one per event."""
+    merchant.email_digest = email_digest
+    merchant.save(update_fields=["email_digest"])
+    return merchant

@@ -90,9 +90,10 @@ def _index_lookups_only() -> Iterator[None]:
 
 
 def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
-    """Per carrier, orders placed since `since`: shipped, door-delivery rate, complaint rate, claims.
+    """Per carrier: orders placed since `since` (shipped, door-delivery and complaint rates),
+    claims opened since then, and compensation credited since then.
 
-    Three grouped queries whatever the number of orders.
+    Four grouped queries whatever the number of orders.
     """
     waybills = (
         Waybill.objects.filter(order__merchant=merchant, order__created_at__gte=since)
@@ -142,8 +143,21 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
             row["carrier_id"], CarrierStats(row["carrier_id"], row["carrier__name"])
         )
         s.claims[row["status"]] = row["n"]
-        if row["status"] == Claim.Status.SETTLED:
-            s.paid = money(s.paid + (row["total"] or ZERO))
+    # Money received in the period by credit date, like the period summary above the table
+    # (a claim opened earlier and paid now counts here, as it does in the ledger).
+    credits = (
+        LedgerEntry.objects.filter(
+            merchant=merchant, kind=LedgerEntry.Kind.COMPENSATION, created_at__gte=since
+        )
+        .order_by()
+        .values("claim__carrier_id", "claim__carrier__name")
+        .annotate(total=Sum("amount"))
+    )
+    for row in credits:
+        s = stats.setdefault(
+            row["claim__carrier_id"], CarrierStats(row["claim__carrier_id"], row["claim__carrier__name"])
+        )
+        s.paid = money(row["total"] or ZERO)
     return sorted(stats.values(), key=lambda s: (-s.shipped, s.name))
 
 
@@ -157,7 +171,7 @@ def carrier_stats_cached(
     to the second, and a reload of the overview then costs no join over the period's orders."""
     now = now or timezone.now()
     # created_at in the key: a merchant id reused by a rebuilt database never reads old numbers.
-    key = f"dashboard:carrier-stats:v1:{merchant.pk}:{merchant.created_at.timestamp():.0f}:{days}"
+    key = f"dashboard:carrier-stats:v2:{merchant.pk}:{merchant.created_at.timestamp():.0f}:{days}"
     stats = cache.get(key)
     if stats is None:
         stats = carrier_stats(merchant=merchant, since=now - timedelta(days=days))

@@ -41,3 +41,10 @@ def notification_mark_read(*, merchant: Merchant, notification_id: int | None = 
             raise NotFound(_("通知不存在"))
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=now or timezone.now())
+
+
+def notifications_mark_digested(*, notification_ids: list[int], now=None) -> int:
+    """The digest carried these entries: the next digest starts after them."""
+    return Notification.objects.filter(pk__in=notification_ids, digested_at__isnull=True).update(
+        digested_at=now or timezone.now()
+    )

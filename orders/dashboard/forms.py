@@ -8,10 +8,10 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from carriers.choices import ComplaintType
 from carriers.models import Carrier
 from claims.models import Claim, Complaint
-from claims.uploads import MAX_PHOTOS, validate_photo
-from carriers.choices import ComplaintType
+from claims.services.photos import MAX_PHOTOS, validate_photo
 from waybills.models import Waybill
 
 from ..models import LedgerEntry
@@ -180,3 +180,9 @@ class ClaimAnswerForm(forms.Form):
         for photo in photos:
             photo.content_type = validate_photo(photo)
         return photos
+
+
+class MerchantSettingsForm(forms.Form):
+    email_digest = forms.BooleanField(
+        label=_("每天 8:00 收一封汇总邮件（不再逐条发送）"), required=False
+    )

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,19 +23,13 @@ from claims.services.notifications import notification_mark_read
 from orders.selectors import ledger as ledger_selectors
 from orders.selectors import merchants
 from orders.selectors import orders as order_selectors
+from orders.selectors.purchases import purchase_offer
 from yinzunda import pagination
 
-from ..errors import PurchaseRefused
-from ..services import merchant_quota, purchase_cancel, purchase_create_many
+from ..services import merchant_quota
 from . import exports
 from .charts import bar_chart_daily, hbar_chart
-from .forms import (
-    ClaimFilterForm,
-    LedgerFilterForm,
-    OrderFilterForm,
-    PurchaseSelectionForm,
-    ascii_id,
-)
+from .forms import ClaimFilterForm, LedgerFilterForm, OrderFilterForm
 
 OVERVIEW_PERIODS = (7, 30)
 
@@ -93,8 +86,16 @@ def overview(request: HttpRequest) -> HttpResponse:
         "compensation_chart": bar_chart_daily(
             days=daily, title=_("近 30 天赔付与服务费"), series_labels=(_("赔付到账"), _("服务费"))
         ),
+        # The phone's drawing: narrower, bigger type (shown below 640 px by site.css).
+        "compensation_chart_phone": bar_chart_daily(
+            days=daily, title=_("近 30 天赔付与服务费"), series_labels=(_("赔付到账"), _("服务费")),
+            width=360, font=13,
+        ),
         "door_chart": hbar_chart(
             rows=[(s.name, s.door_rate) for s in stats], title=_("送货上门率")
+        ),
+        "door_chart_phone": hbar_chart(
+            rows=[(s.name, s.door_rate) for s in stats], title=_("送货上门率"), width=340, font=14
         ),
         "nav": "overview",
     }
@@ -132,58 +133,10 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
 @merchant_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     dossier = dossier_selectors.order_dossier(merchant=request.merchant, order_id=order_id)
-    return render(request, "orders/dashboard/order_detail.html", {"d": dossier, "nav": "orders"})
-
-
-@require_POST
-@merchant_required
-def purchase_buy(request: HttpRequest) -> HttpResponse:
-    merchant = request.merchant
-    form = PurchaseSelectionForm(request.POST)
-    template = (
-        "orders/dashboard/_purchase_results.html" if _is_htmx(request) else "orders/dashboard/purchase_result.html"
-    )
-    if not form.is_valid():
-        return render(request, template, {"form": form, "nav": "orders"}, status=400)
-    results, quota = purchase_create_many(
-        merchant=merchant, order_ids=form.cleaned_data["orders"], user=request.user
-    )
-    bought = [r for r in results if r.ok]
-    context = {
-        "form": form,
-        "results": results,
-        "bought": bought,
-        "refused": [r for r in results if not r.ok],
-        "fee_total": sum((r.purchase.fee for r in bought), Decimal("0.00")),
-        "quota": quota,
-        "over_quota": quota.used_today > quota.allowed_per_day,
-        "nav": "orders",
-    }
-    response = render(request, template, context)
-    if bought:
-        response["HX-Trigger"] = (
-            "purchases-changed"  # the order table reloads to show the new badges
-        )
-    return response
-
-
-@require_POST
-@merchant_required
-def purchase_cancel_view(request: HttpRequest, purchase_id: int) -> HttpResponse:
-    try:
-        purchase = purchase_cancel(merchant=request.merchant, purchase_id=purchase_id)
-    except PurchaseRefused as exc:
-        messages.error(request, exc.message)
-        # Back to the order page when `order` is an id; "²" or "١٢" pass isdigit() but no URL.
-        try:
-            target = reverse("dashboard:order_detail", args=[ascii_id(request.POST.get("order"))])
-        except ValueError:
-            target = reverse("dashboard:orders")
-        return redirect(target)
-    messages.success(
-        request, _("已取消音尊达，服务费 %(fee)s 已退回账户") % {"fee": f"¥{purchase.fee}"}
-    )
-    return redirect("dashboard:order_detail", order_id=purchase.order_id)
+    # The tier is offered only where it can be bought, with its price; otherwise why not.
+    offer = purchase_offer(order=dossier.order, waybill=dossier.waybill)
+    context = {"d": dossier, "buy": offer, "nav": "orders"}
+    return render(request, "orders/dashboard/order_detail.html", context)
 
 
 # --- claims, ledger ---------------------------------------------------------------------------

@@ -117,6 +117,9 @@ def test_merchant_logs_in_filters_orders_and_buys_the_tier_for_ten(page, live_se
     for checkbox in page.locator("input[name=orders]").all():
         checkbox.check()
     page.click("#buy-selected")
+    # the price comes first: ten orders at ¥0.80, then the merchant confirms
+    expect(page.locator("[data-testid=preview-total]")).to_contain_text("¥8.00")
+    page.click("#confirm-purchase")
     result = page.locator("#purchase-result-card")
     expect(result).to_contain_text("已购买 10 单")
     assert result.locator("tr.bought").count() == 10

@@ -44,11 +44,11 @@ def carriers(zto):
 
 
 LIMITS = {
-    "overview": 18,
+    "overview": 19,  # + compensation credited per carrier in the period (issue 14 §7)
     "orders": 9,
     "orders_filtered": 9,
     "orders_search": 11,
-    "order_detail": 11,
+    "order_detail": 12,  # + the current tariff: the buy button shows its price (issue 14 §3)
     "evidence": 11,
     "claims": 11,
     "ledger": 7,

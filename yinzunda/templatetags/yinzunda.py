@@ -44,3 +44,12 @@ def age(value) -> str:
     if hours:
         return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": mins}
     return _("%(m)d 分钟") % {"m": mins}
+
+
+@register.filter
+def owed(value) -> str:
+    """What a negative balance owes, as a positive amount: -¥3.20 → ¥3.20."""
+    try:
+        return yuan(-Decimal(str(value))) if Decimal(str(value)) < 0 else yuan(0)
+    except (InvalidOperation, ValueError):
+        return ""
