@@ -436,7 +436,9 @@ def test_overview_shows_rates_per_carrier_and_charts(merchant_client, shop, zto)
     assert response.status_code == 200
     assert "中通快递" in body and "50.0%" in body  # door-delivery rate 1 of 2
     assert "50.00%" in body  # complaint rate 1 of 2
-    assert body.count("<svg") == 2
+    # two charts, each drawn for a wide screen and for a phone (site.css shows one of each pair)
+    assert body.count("<svg") == 4
+    assert body.count('class="chart-narrow"') == 2
 
 
 def test_inbox_mark_read_with_htmx_returns_the_row(merchant_client, shop):
