@@ -94,7 +94,7 @@ def seed(count: int) -> None:
     from carriers.choices import ComplaintType
     from carriers.models import Carrier, Tariff, TariffPayout
     from carriers.services import carrier_token_create
-    from claims.buyer.views import PROOF_SESSION_KEY
+    from claims.buyer.views import PROOFS_SESSION_KEY
     from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
     from waybills.models import TrackingEvent, Waybill, WaybillSequence
     from waybills.services.issue import waybill_numbers_allocate
@@ -140,7 +140,7 @@ def seed(count: int) -> None:
     buyers = []
     for order, waybill in zip(orders, waybills, strict=True):
         session = SessionStore()
-        session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + 3600}
+        session[PROOFS_SESSION_KEY] = {str(order.pk): time.time() + 3600}
         session.create()
         buyers.append({"session": session.session_key, "csrf": secrets.token_hex(16), "waybill": waybill.number})
     carrier.tokens.all().delete()

@@ -58,10 +58,11 @@ class Complaint(models.Model):
         verbose_name=_("并入的索赔"),
     )
     aftersales_state = models.CharField(
-        _("售后状态"), max_length=10, choices=AfterSales.choices, default=AfterSales.NEW
+        _("售后状态"), max_length=10, choices=AfterSales.choices, default=AfterSales.NEW,
+        db_default=AfterSales.NEW,  # rows written by bulk COPY (benchmarks, imports) get it too
     )
     # The merchant's answer to the buyer, shown on the buyer's status page.
-    merchant_reply = models.TextField(_("商家回复"), max_length=1000, blank=True)
+    merchant_reply = models.TextField(_("商家回复"), max_length=1000, blank=True, default="", db_default="")
     merchant_replied_at = models.DateTimeField(_("商家回复时间"), null=True, blank=True)
 
     class Meta:

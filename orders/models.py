@@ -35,7 +35,7 @@ class Merchant(models.Model):
         _("配额方式"), max_length=8, choices=QuotaMode.choices, default=settings.YINZUNDA_QUOTA_MODE
     )
     # One e-mail a day summing up the inbox instead of one e-mail per event.
-    email_digest = models.BooleanField(_("每日汇总邮件"), default=False)
+    email_digest = models.BooleanField(_("每日汇总邮件"), default=False, db_default=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     history = HistoricalRecords()

@@ -25,3 +25,5 @@ urlpatterns = [
     path("complaint/", include("claims.buyer.urls")),
     path("staff/", include("claims.staff.urls")),
 ]
+
+handler500 = "yinzunda.views.server_error"

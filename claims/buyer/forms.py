@@ -22,12 +22,20 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 class OrderLookupForm(forms.Form):
     number = forms.CharField(
         label=_("订单号或快递单号"), max_length=32,
+        error_messages={
+            "required": _("请输入订单号或快递单号"),
+            "max_length": _("订单号或快递单号最多 32 个字符，请检查是否多输了内容"),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     phone_last4 = forms.RegexField(
-        label=_("收件手机号后四位"), regex=r"^\d{4}$", max_length=4, min_length=4,
-        error_messages={"invalid": _("请输入 4 位数字")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}),
+        label=_("收件手机号后四位"), regex=r"^[0-9]{4}$",
+        # One plain sentence for every way the field can be wrong (the pattern checks the length
+        # too, so Django's "确保该变量至少包含 4 字符" never shows).
+        error_messages={"required": _("请输入手机号后 4 位数字"), "invalid": _("请输入手机号后 4 位数字")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}", "maxlength": "4"}
+        ),
     )
 
     def clean_number(self) -> str:

@@ -18,15 +18,45 @@ from ..services.complaints import complaint_file
 from . import limits
 from .forms import ComplaintForm, OrderLookupForm
 
-PROOF_SESSION_KEY = "buyer_proven_order"
 PROOF_TTL_SECONDS = 30 * 60
 
 
+PROOFS_SESSION_KEY = "buyer_proven_orders"  # {order id: proof valid until (unix time)}
+CURRENT_SESSION_KEY = "buyer_current_order"
+DRAFT_SESSION_KEY = "buyer_complaint_draft"
+MAX_PROVEN_ORDERS = 10
+
+
+def _proven_order_ids(request: HttpRequest) -> list[int]:
+    """Every order this browser proved and whose proof has not expired, most recent first.
+
+    A buyer who proved two orders keeps both: following the first complaint after filing the
+    second must not 404."""
+    proofs = request.session.get(PROOFS_SESSION_KEY)
+    if not isinstance(proofs, dict):
+        return []
+    now = time.time()
+    live = [(until, int(order_id)) for order_id, until in proofs.items() if isinstance(until, int | float) and until >= now]
+    return [order_id for _until, order_id in sorted(live, reverse=True)]
+
+
 def _proven_order_id(request: HttpRequest) -> int | None:
-    proof = request.session.get(PROOF_SESSION_KEY)
-    if not isinstance(proof, dict) or proof.get("until", 0) < time.time():
-        return None
-    return proof.get("order_id")
+    """The order the buyer is working on: the one proved or picked last, if still proven."""
+    proven = _proven_order_ids(request)
+    current = request.session.get(CURRENT_SESSION_KEY)
+    if current in proven:
+        return current
+    return proven[0] if proven else None
+
+
+def _remember_proof(request: HttpRequest, order_id: int) -> None:
+    proofs = request.session.get(PROOFS_SESSION_KEY)
+    proofs = dict(proofs) if isinstance(proofs, dict) else {}
+    proofs[str(order_id)] = time.time() + PROOF_TTL_SECONDS
+    # Keep the most recent few: the session cookie stays small.
+    newest = sorted(proofs.items(), key=lambda item: item[1], reverse=True)[:MAX_PROVEN_ORDERS]
+    request.session[PROOFS_SESSION_KEY] = dict(newest)
+    request.session[CURRENT_SESSION_KEY] = order_id
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,10 +73,9 @@ def complaint_start(request: HttpRequest) -> HttpResponse:
             client=client_ip(request), subject=limits.lookup_subject(order_id=found.pk if found else None, number=number)
         )
         if not attempt.allowed:
-            form.add_error(None, _("订单号/快递单号与手机号后四位不匹配"))
+            # Not "wrong digits": the buyer is told to wait, how long, and where else to get help.
             minutes = max(1, -(-attempt.retry_after // 60))
-            form.add_error(None, _("尝试次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes})
-            status = 429
+            return render(request, "429.html", {"retry_minutes": minutes, "buyer_lookup": True}, status=429)
         else:
             order = found and selectors.buyer_order_prove(
                 number=number, phone_last4=form.cleaned_data["phone_last4"], order=found
@@ -58,7 +87,7 @@ def complaint_start(request: HttpRequest) -> HttpResponse:
             else:
                 limits.lookup_succeeded(attempt)
                 request.session.cycle_key()
-                request.session[PROOF_SESSION_KEY] = {"order_id": order.pk, "until": time.time() + PROOF_TTL_SECONDS}
+                _remember_proof(request, order.pk)
                 return redirect(_safe_next(request) or "buyer:complaint_new")
     return render(request, "claims/buyer/complaint_start.html", {"form": form, "next": _safe_next(request)}, status=status)
 
@@ -74,10 +103,22 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 @require_http_methods(["GET", "POST"])
 def complaint_new(request: HttpRequest) -> HttpResponse:
+    picked = request.GET.get("order", "")
+    if picked.isascii() and picked.isdigit() and int(picked) in _proven_order_ids(request):
+        request.session[CURRENT_SESSION_KEY] = int(picked)  # switch between proven orders
     order_id = _proven_order_id(request)
     order = selectors.buyer_order_get(order_id=order_id) if order_id else None
     if order is None:
+        if request.method == "POST":
+            # The proof expired while the buyer was typing: keep what was typed (not the photos,
+            # a browser cannot re-send them), prove the order again, then continue with it.
+            request.session[DRAFT_SESSION_KEY] = {
+                "complaint_type": request.POST.get("complaint_type", "")[:32],
+                "description": request.POST.get("description", "")[:2000],
+            }
+            return redirect(f"{reverse('buyer:complaint_start')}?next={reverse('buyer:complaint_new')}&expired=1")
         return redirect("buyer:complaint_start")
+    draft = request.session.pop(DRAFT_SESSION_KEY, None) if request.method == "GET" else None
     if request.method == "POST":
         form = ComplaintForm(request.POST, request.FILES)
         status = 400
@@ -98,23 +139,32 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("buyer:complaint_status", reference=complaint.reference)
     else:
-        form = ComplaintForm(initial={"submission_token": ComplaintForm.new_token()})
+        initial = {"submission_token": ComplaintForm.new_token()}
+        if isinstance(draft, dict):
+            initial.update(complaint_type=draft.get("complaint_type", ""), description=draft.get("description", ""))
+        form = ComplaintForm(initial=initial)
         status = 200
     context = {
         "form": form, "order": order, "waybill": getattr(order, "waybill", None),
         "complaints": selectors.buyer_complaints(order_id=order.pk),
+        "draft_restored": bool(draft),
+        "has_yinzunda": selectors.buyer_order_has_yinzunda(order_id=order.pk),
+        "other_orders": [
+            o for o in selectors.buyer_orders_get(order_ids=_proven_order_ids(request)) if o.pk != order.pk
+        ],
     }
     return render(request, "claims/buyer/complaint_new.html", context, status=status)
 
 
 def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
-    order_id = _proven_order_id(request)
-    if order_id is None:
+    proven = _proven_order_ids(request)
+    if not proven:
         # The proof expired (or this is another device): prove the order again, then come back.
         return redirect(f"{reverse('buyer:complaint_start')}?next={request.path}")
-    complaint = selectors.buyer_complaint_get(order_id=order_id, reference=reference)
+    complaint = selectors.buyer_complaint_get(order_ids=proven, reference=reference)
     if complaint is None:
         raise Http404
+    request.session[CURRENT_SESSION_KEY] = complaint.order_id
     claim = getattr(complaint, "claim", None)
     context = {
         "complaint": complaint,

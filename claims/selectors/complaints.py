@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, YinzundaPurchase
 
 from .. import routing
 from ..models import Complaint
@@ -42,14 +42,25 @@ def buyer_complaints(*, order_id: int) -> QuerySet[Complaint]:
     return Complaint.objects.filter(order_id=order_id).select_related("claim").order_by("-created_at", "-id")
 
 
-def buyer_complaint_get(*, order_id: int, reference: str) -> Complaint | None:
-    """Only a complaint of the order the buyer proved; anything else is None (a 404)."""
+def buyer_complaint_get(*, order_ids: list[int], reference: str) -> Complaint | None:
+    """Only a complaint of an order the buyer proved; anything else is None (a 404)."""
     return (
-        Complaint.objects.select_related("order__merchant", "waybill__carrier", "claim", "joined_claim")
+        Complaint.objects.select_related("order__merchant", "waybill__carrier", "claim__carrier", "joined_claim")
         .prefetch_related("photos")
-        .filter(order_id=order_id, reference=reference)
+        .filter(order_id__in=order_ids, reference=reference)
         .first()
     )
+
+
+def buyer_orders_get(*, order_ids: list[int]) -> list[Order]:
+    """The orders this browser proved, in the order given (most recent proof first)."""
+    found = {o.pk: o for o in Order.objects.select_related("merchant").filter(pk__in=order_ids)}
+    return [found[i] for i in order_ids if i in found]
+
+
+def buyer_order_has_yinzunda(*, order_id: int) -> bool:
+    """Whether the merchant bought the 音尊达 promise for this order (the buyer is told what it means)."""
+    return YinzundaPurchase.objects.filter(order_id=order_id, status=YinzundaPurchase.Status.ACTIVE).exists()
 
 
 @dataclass(frozen=True)
