@@ -17,7 +17,7 @@ from yinzunda.private_files import private_storage
 
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "ClaimAnswerPhoto", "Settlement", "Notification",
+    "Settlement", "Notification",
 ]
 
 
@@ -266,20 +266,6 @@ class ClaimMerchantAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.claim_id} {self.created_at:%Y-%m-%d}"
-
-
-class ClaimAnswerPhoto(models.Model):
-    answer = models.ForeignKey(ClaimMerchantAnswer, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("照片"), upload_to="claim-answers/%Y/%m/")
-    content_type = models.CharField(max_length=32)
-    size = models.PositiveIntegerField()
-
-    class Meta:
-        verbose_name = _("答辩照片")
-        verbose_name_plural = _("答辩照片")
-
-    def __str__(self) -> str:
-        return self.image.name
 
 
 class Settlement(models.Model):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from orders.models import Merchant
 from yinzunda.errors import NotFound
 
 from ..errors import AfterSalesNotAllowed, ClaimAnswerNotAllowed
-from ..models import Claim, ClaimAnswerPhoto, ClaimMerchantAnswer, Complaint
+from ..models import Claim, ClaimMerchantAnswer, Complaint
 
 MAX_ANSWERS_PER_CLAIM = 5
 
@@ -53,7 +52,6 @@ def claim_merchant_answer_add(
     claim_id: int,
     note: str,
     evidence_url: str = "",
-    photos: list[UploadedFile] | None = None,
     user=None,
     now: datetime | None = None,
 ) -> ClaimMerchantAnswer:
@@ -71,8 +69,4 @@ def claim_merchant_answer_add(
     answer = ClaimMerchantAnswer.objects.create(
         claim=claim, note=note.strip(), evidence_url=evidence_url, created_by=user, created_at=now
     )
-    for photo in photos or []:
-        ClaimAnswerPhoto.objects.create(
-            answer=answer, image=photo, content_type=photo.content_type or "", size=photo.size
-        )
     return answer

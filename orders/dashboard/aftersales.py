@@ -90,14 +90,13 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     status = 200
     form = ClaimAnswerForm()
     if request.method == "POST":
-        form = ClaimAnswerForm(request.POST, request.FILES)
+        form = ClaimAnswerForm(request.POST)
         status = 400
         if form.is_valid():
             try:
                 claim_merchant_answer_add(
                     merchant=request.merchant, claim_id=claim.pk, note=form.cleaned_data["note"],
-                    evidence_url=form.cleaned_data["evidence_url"], photos=form.cleaned_data["photos"],
-                    user=request.user,
+                    evidence_url=form.cleaned_data["evidence_url"], user=request.user,
                 )
             except NotFound:
                 raise Http404 from None

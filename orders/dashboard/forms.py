@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from carriers.choices import ComplaintType
 from carriers.models import Carrier
 from claims.models import Claim, Complaint
-from claims.services.photos import MAX_PHOTOS, validate_photo
 from waybills.models import Waybill
 
 from ..models import LedgerEntry
@@ -151,35 +150,12 @@ class AfterSalesReplyForm(forms.Form):
     )
 
 
-class MultiplePhotoInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePhotoField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
-
-
 class ClaimAnswerForm(forms.Form):
     note = forms.CharField(
         label=_("答辩说明（平台仲裁员可见）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": _("请填写答辩说明")},
     )
     evidence_url = forms.URLField(label=_("证据链接（可选）"), required=False, max_length=500, assume_scheme="https")
-    photos = MultiplePhotoField(label=_("证据照片（最多 4 张，每张不超过 5 MB）"), required=False)
-
-    def clean_photos(self):
-        photos = self.cleaned_data.get("photos") or []
-        if len(photos) > MAX_PHOTOS:
-            raise forms.ValidationError(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS})
-        for photo in photos:
-            photo.content_type = validate_photo(photo)
-        return photos
 
 
 class MerchantSettingsForm(forms.Form):
