@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -81,6 +82,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         if isinstance(exc, exceptions.Throttled):
             message = _("请求过于频繁，请在 %(s)d 秒后重试。") % {"s": int(exc.wait or 0) + 1}
         return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
+    if isinstance(exc, OperationalError | InterfaceError):  # the database away: retry, not a 500
+        logger.error("database unavailable in carrier API: %s", exc)
+        return Response(error_body("service_unavailable", _("服务暂时不可用，请稍后重试")),
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     logger.exception("Unhandled error in carrier API", exc_info=exc)
     set_rollback()
     return Response(
