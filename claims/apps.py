@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("投诉、索赔与结算")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

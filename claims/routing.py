@@ -14,6 +14,7 @@ from typing import Protocol
 from django.utils.translation import gettext as _
 
 from carriers.choices import ComplaintType
+from yinzunda import workdays
 
 OPEN_CLAIM = "open_claim"
 FORWARD = "forward"
@@ -33,8 +34,6 @@ COVERED_TYPES = frozenset(
 # Complaints about the delivery itself need a delivery scan; the others may come before it.
 NEEDS_DELIVERY = frozenset({ComplaintType.NOT_TO_DOOR, ComplaintType.LOCKER_WITHOUT_CONSENT, ComplaintType.NO_CALL})
 BREACH_METHODS = frozenset({"locker", "station"})
-# The regulation (快递市场管理办法 2024): the carrier answers within 7 working days.
-REGULATION_WORKING_DAYS = 7
 
 
 class EventFacts(Protocol):
@@ -115,12 +114,12 @@ def route_tracking_event(
     return Decision(OPEN_CLAIM, _("轨迹显示音尊达包裹被放至快递柜或驿站（未送货上门），系统自动索赔"), payout)
 
 
-def working_days_after(start: datetime, days: int = REGULATION_WORKING_DAYS) -> datetime:
-    """`days` working days (Monday–Friday) after start; no holiday calendar yet."""
-    moment = start
-    remaining = days
-    while remaining > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            remaining -= 1
-    return moment
+def answer_due_at(filed_at: datetime, *, days: int, working_days: bool) -> datetime:
+    """When the carrier must have answered a complaint filed at `filed_at` (a Beijing time).
+
+    《快递暂行条例》 Art. 28: within 7 days of receiving it (calendar days, the default); a
+    deployment may count working days instead, on the official calendar with its make-up days.
+    """
+    if working_days:
+        return workdays.working_days_after(filed_at, days)
+    return filed_at + timedelta(days=days)

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from orders.models import Order, YinzundaPurchase
+from yinzunda import workdays
 
 from .. import routing
-from ..models import Complaint
+from ..models import Claim, Complaint
 
 ZERO = Decimal("0.00")
 
@@ -67,10 +70,44 @@ def buyer_order_has_yinzunda(*, order_id: int) -> bool:
 class RegulationClock:
     due_at: datetime
     overdue: bool
+    days: int
+    working_days: bool
+    approximate: bool  # working days counted Monday–Friday: the holiday calendar lacks a year
+    channel: str  # where the buyer escalates past the clock (the postal administration)
+    channel_url: str
 
 
-def complaint_regulation_clock(*, complaint: Complaint, now: datetime | None = None) -> RegulationClock:
-    """The 7-working-day answer period of the regulation, counted in Beijing time."""
+def answer_clock_working_days() -> bool:
+    return settings.YINZUNDA_ANSWER_CLOCK == "working"
+
+
+def complaint_regulation_clock(*, complaint: Complaint, now: datetime | None = None) -> RegulationClock | None:
+    """The carrier's answer clock, counted in Beijing time from filing; None for a complaint no
+    carrier has to answer (not routed yet, forwarded to the merchant, refused, or joining a ruling)."""
+    if complaint.status != Complaint.Status.CLAIM_OPENED:
+        return None
     now = now or timezone.now()
-    due = routing.working_days_after(timezone.localtime(complaint.created_at))
-    return RegulationClock(due_at=due, overdue=now > due)
+    days, working = settings.YINZUNDA_ANSWER_DAYS, answer_clock_working_days()
+    filed = timezone.localtime(complaint.created_at)
+    due = routing.answer_due_at(filed, days=days, working_days=working)
+    claim = getattr(complaint, "claim", None) or complaint.joined_claim
+    answered = claim is not None and claim.status != Claim.Status.OPEN
+    return RegulationClock(
+        due_at=due,
+        overdue=now > due and not answered,
+        days=days,
+        working_days=working,
+        approximate=working and bool(workdays.unknown_years(range(filed.year, due.year + 1))),
+        channel=gettext(settings.YINZUNDA_ESCALATION_CHANNEL),
+        channel_url=settings.YINZUNDA_ESCALATION_URL,
+    )
+
+
+def answer_clock_calendar_gaps(*, today: date | None = None) -> list[int]:
+    """Years an answer clock started today could reach that the holiday calendar does not know
+    (working-day mode only): operators are told, the clock falls back to Monday–Friday there."""
+    if not answer_clock_working_days():
+        return []
+    today = today or timezone.localdate()
+    reach = today + timedelta(days=settings.YINZUNDA_ANSWER_DAYS * 2 + 14)  # 7 working days span ≤ 2 weeks + a holiday
+    return workdays.unknown_years(range(today.year, reach.year + 1))

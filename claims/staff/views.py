@@ -15,6 +15,7 @@ from ..errors import ClaimTransitionNotAllowed
 from ..models import Claim
 from ..selectors.arbitration import arbitration_queue, arbitration_target, claim_ruling_last
 from ..selectors.claims import staff_claim_get, staff_claims
+from ..selectors.complaints import answer_clock_calendar_gaps
 from ..selectors.photos import photo_for_staff
 from ..services.claims import claim_ruling
 from .access import staff_only
@@ -28,7 +29,10 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", Claim.Status.DISPUTED)
     if status not in Claim.Status.values and status != "all":
         status = Claim.Status.DISPUTED
-    context = {"status": status, "statuses": Claim.Status.choices, "target_hours": arbitration_target().total_seconds() // 3600}
+    context = {
+        "status": status, "statuses": Claim.Status.choices, "target_hours": arbitration_target().total_seconds() // 3600,
+        "calendar_gaps": answer_clock_calendar_gaps(),
+    }
     if status != Claim.Status.DISPUTED:
         context["claims"] = staff_claims(status=None if status == "all" else status)[:200]
         return render(request, "claims/staff/claim_list.html", context)

@@ -76,7 +76,7 @@ def test_phone_buyer_files_a_station_complaint_and_sees_the_claim(phone, live_se
     complaint = Complaint.objects.get()
     expect(page.get_by_role("heading", name=f"投诉编号 {complaint.reference}")).to_be_visible()
     page.reload()  # routing ran on commit (eager in tests); the page now shows the claim
-    expect(page.get_by_text("12305").first).to_be_visible()
+    expect(page.get_by_role("link", name="国家邮政局邮政业用户申诉")).to_be_visible()
     claim = Claim.objects.get()
     expect(page.get_by_text(claim.carrier.name).first).to_be_visible()
     assert fits_the_screen(page)

@@ -107,7 +107,7 @@ def test_complaint_with_photos_is_committed_and_routed_to_a_claim(client, django
     complaint.refresh_from_db()
     assert complaint.status == Complaint.Status.CLAIM_OPENED
     page = client.get(response.url)
-    assert "12305" in page.content.decode()
+    assert "邮政业用户申诉" in page.content.decode() and "12305" not in page.content.decode()
     assert Claim.objects.get().carrier.name in page.content.decode()
 
 
@@ -185,9 +185,12 @@ def test_proof_never_redirects_off_the_complaint_pages(client):
     assert response.url == reverse("buyer:complaint_new")
 
 
-def test_status_page_past_seven_working_days_shows_escalation(client):
+def test_status_page_past_the_answer_clock_shows_escalation(client):
     waybill = WaybillFactory()
-    complaint = ComplaintFactory(waybill=waybill, created_at=timezone.now() - timedelta(days=12))
+    complaint = ComplaintFactory(
+        waybill=waybill, created_at=timezone.now() - timedelta(days=12), status="claim_opened",
+        routed_at=timezone.now() - timedelta(days=12),
+    )
     prove(client, waybill)
     body = client.get(reverse("buyer:complaint_status", args=[complaint.reference])).content.decode()
     assert "已超过时限" in body and "sswz.spb.gov.cn" in body
