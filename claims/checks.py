@@ -1,10 +1,13 @@
-"""System checks of the claims settings: the answer clock's mode and its holiday calendar."""
+"""System checks of the claims settings: the answer clock's mode and its holiday calendar.
+
+Imported by apps.py when the app loads, so it imports no models (only the pure routing rules)."""
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.utils import timezone
 
-from .selectors.complaints import answer_clock_calendar_gaps
+from .routing import answer_clock_calendar_gaps
 
 ANSWER_CLOCK_MODES = ("calendar", "working")
 
@@ -18,7 +21,10 @@ def answer_clock_check(app_configs=None, **kwargs) -> list:
             f"YINZUNDA_ANSWER_CLOCK is {settings.YINZUNDA_ANSWER_CLOCK!r}; expected 'calendar' or 'working'.",
             id="claims.E001",
         )]
-    gaps = answer_clock_calendar_gaps()
+    gaps = answer_clock_calendar_gaps(
+        today=timezone.localdate(), days=settings.YINZUNDA_ANSWER_DAYS,
+        working_days=settings.YINZUNDA_ANSWER_CLOCK == "working",
+    )
     if not gaps:
         return []
     years = ", ".join(str(y) for y in gaps)

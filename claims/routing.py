@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -123,3 +123,12 @@ def answer_due_at(filed_at: datetime, *, days: int, working_days: bool) -> datet
     if working_days:
         return workdays.working_days_after(filed_at, days)
     return filed_at + timedelta(days=days)
+
+
+def answer_clock_calendar_gaps(*, today: date, days: int, working_days: bool) -> list[int]:
+    """Years an answer clock started `today` could reach that the holiday calendar does not know
+    (working-day mode only): there it counts Monday–Friday, and operators must be told."""
+    if not working_days:
+        return []
+    reach = today + timedelta(days=days * 2 + 14)  # N working days span at most 2N days and a long holiday
+    return workdays.unknown_years(range(today.year, reach.year + 1))

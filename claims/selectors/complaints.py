@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -104,10 +104,7 @@ def complaint_regulation_clock(*, complaint: Complaint, now: datetime | None = N
 
 
 def answer_clock_calendar_gaps(*, today: date | None = None) -> list[int]:
-    """Years an answer clock started today could reach that the holiday calendar does not know
-    (working-day mode only): operators are told, the clock falls back to Monday–Friday there."""
-    if not answer_clock_working_days():
-        return []
-    today = today or timezone.localdate()
-    reach = today + timedelta(days=settings.YINZUNDA_ANSWER_DAYS * 2 + 14)  # 7 working days span ≤ 2 weeks + a holiday
-    return workdays.unknown_years(range(today.year, reach.year + 1))
+    """Years the configured answer clock may reach from today that the holiday calendar lacks."""
+    return routing.answer_clock_calendar_gaps(
+        today=today or timezone.localdate(), days=settings.YINZUNDA_ANSWER_DAYS, working_days=answer_clock_working_days()
+    )

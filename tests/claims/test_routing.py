@@ -107,7 +107,7 @@ def test_latest_delivery_scan_counts():
 
 def test_seven_working_days_skip_weekends():
     friday = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
-    assert routing.working_days_after(friday) == datetime(2026, 12, 1, 10, 0, tzinfo=SH)
+    assert routing.answer_due_at(friday, days=7, working_days=True) == datetime(2026, 12, 1, 10, 0, tzinfo=SH)
 
 
 # --- services ------------------------------------------------------------------------------
