@@ -116,9 +116,9 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
                 # A ruling is final: filing again neither reopens it nor lets a silent carrier pay.
                 complaint.joined_claim, status = existing, Complaint.Status.REJECTED
                 reason = _(
-                    "平台此前已核实过这个包裹的同一问题：快递公司提供的证据成立，裁定不予赔付（索赔 #%(id)s）。"
+                    "平台此前已核实过这个包裹的同一问题：快递公司提供的证据成立，裁定不予赔付。"
                     "这个裁定是最终结果，再次投诉不会重新索赔。如包裹仍有问题，请联系商家协商售后。"
-                ) % {"id": existing.pk}
+                )
             else:
                 complaint.joined_claim = existing
                 reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": existing.pk}
