@@ -33,6 +33,22 @@ def ascii_id(value: object) -> int:
     return int(value)
 
 
+class CarrierChoiceField(forms.ModelChoiceField):
+    """A carrier by id, in ASCII digits only: Django's own would read "١" as carrier 1."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(queryset=Carrier.objects.order_by("code"), required=False, empty_label=_("全部"), **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            ascii_id(str(value))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+        return super().to_python(value)
+
+
 class DayField(forms.DateField):
     """A date filter bounded to EARLIEST_DAY..LATEST_DAY, so 9999-12-31 is a form error, not a 500."""
 
@@ -74,12 +90,7 @@ class OrderFilterForm(DateRangeMixin, forms.Form):
     q = forms.CharField(label=_("订单号/面单号"), required=False, max_length=32)
     date_from = DayField(label=_("下单日期从"))
     date_to = DayField(label=_("至"))
-    carrier = forms.ModelChoiceField(
-        label=_("快递"),
-        queryset=Carrier.objects.order_by("code"),
-        required=False,
-        empty_label=_("全部"),
-    )
+    carrier = CarrierChoiceField(label=_("快递"))
     status = forms.ChoiceField(
         label=_("物流状态"),
         required=False,
@@ -92,12 +103,7 @@ class ClaimFilterForm(DateRangeMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("索赔状态"), required=False, choices=[("", _("全部"))] + list(Claim.Status.choices)
     )
-    carrier = forms.ModelChoiceField(
-        label=_("快递"),
-        queryset=Carrier.objects.order_by("code"),
-        required=False,
-        empty_label=_("全部"),
-    )
+    carrier = CarrierChoiceField(label=_("快递"))
     date_from = DayField(label=_("发起日期从"))
     date_to = DayField(label=_("至"))
 

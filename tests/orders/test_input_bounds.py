@@ -66,6 +66,14 @@ def test_purchase_selection_with_non_ascii_digits_is_a_400_and_buys_nothing(merc
     assert not YinzundaPurchase.objects.exists()
 
 
+@pytest.mark.parametrize("name", FILTER_PAGES + ("dashboard:export_orders", "dashboard:export_claims"))
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９"])
+def test_a_carrier_filter_in_non_ascii_digits_is_a_400_naming_carrier(merchant_client, shop, zto, name, digits):
+    response = merchant_client.get(reverse(name), {"carrier": str(zto.pk).translate(str.maketrans("0123456789", digits))})
+    assert response.status_code == 400 and 'data-field="carrier"' in response.content.decode()
+    assert merchant_client.get(reverse(name), {"carrier": str(zto.pk)}).status_code == 200
+
+
 @pytest.mark.parametrize("days", ["٣٠", "30.0", "99999999999999999999", "-7"])
 def test_overview_period_outside_the_offered_ones_falls_back_to_seven_days(merchant_client, shop, days):
     response = merchant_client.get(reverse("dashboard:overview"), {"days": days})
@@ -73,7 +81,7 @@ def test_overview_period_outside_the_offered_ones_falls_back_to_seven_days(merch
 
 
 @pytest.mark.parametrize(
-    "name", ["dashboard:order_detail", "dashboard:evidence", "dashboard:evidence_pdf"]
+    "name", ["dashboard:order_detail", "dashboard:evidence", "dashboard:evidence_pdf", "dashboard:claim_detail", "dashboard:photo"]
 )
 def test_an_id_past_bigint_is_a_404(merchant_client, shop, name):
     assert merchant_client.get(reverse(name, args=[10**25])).status_code == 404
