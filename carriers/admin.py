@@ -1,6 +1,7 @@
 """Operator admin for carriers: tokens (issue, rotate, revoke), tariffs, webhook deliveries, idempotency."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,11 +46,29 @@ class CarrierTokenInline(admin.TabularInline):
         return False  # a token is issued by the action, which shows its raw value once
 
 
+class CarrierAdminForm(forms.ModelForm):
+    class Meta:
+        model = Carrier
+        fields = [
+            "code", "name", "name_en", "is_partner", "waybill_prefix", "webhook_url", "webhook_secret",
+            "response_deadline_hours", "created_at",
+        ]
+
+    def clean_is_partner(self) -> bool:
+        """A carrier goes live from its onboarding checklist (staff console), never by a tick here."""
+        value = self.cleaned_data["is_partner"]
+        if value and not (self.instance.pk and self.instance.is_partner):
+            raise forms.ValidationError(_("新快递须在运营控制台的上线检查全部通过后上线。"))
+        return value
+
+
 @admin.register(Carrier)
 class CarrierAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "is_partner", "waybill_prefix", "webhook_url", "response_deadline_hours"]
+    form = CarrierAdminForm
+    list_display = ["code", "name", "is_partner", "live_since", "waybill_prefix", "webhook_url", "response_deadline_hours"]
     list_filter = ["is_partner"]
     search_fields = ["code", "name", "name_en"]
+    readonly_fields = ["webhook_verified_at", "live_since", "last_scan_at"]
     inlines = [CarrierTokenInline]
     actions = ["issue_token", "rotate_tokens", "revoke_tokens"]
 

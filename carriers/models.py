@@ -27,6 +27,11 @@ class Carrier(models.Model):
     response_deadline_hours = models.PositiveIntegerField(
         _("索赔答复时限（小时）"), default=settings.YINZUNDA_DEFAULT_RESPONSE_HOURS
     )
+    # Onboarding: the operator's signed test ping that the carrier's endpoint answered, and go-live.
+    webhook_verified_at = models.DateTimeField(_("回调地址验证时间"), null=True, blank=True)
+    webhook_verified_url = models.URLField(_("已验证的回调地址"), blank=True)
+    live_since = models.DateTimeField(_("上线时间"), null=True, blank=True)
+    last_scan_at = models.DateTimeField(_("最近收到扫描"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     history = HistoricalRecords()
@@ -49,6 +54,10 @@ class Carrier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def webhook_is_verified(self) -> bool:
+        """The current URL answered a signed test ping (a new URL needs a new ping)."""
+        return bool(self.webhook_url and self.webhook_verified_at and self.webhook_verified_url == self.webhook_url)
 
 
 def hash_token(raw: str) -> str:

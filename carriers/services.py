@@ -7,9 +7,12 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yinzunda.dispatch import task_enqueue_on_commit
 
+from . import webhooks
+from .errors import CarrierNotReady, WebhookNotConfigured
 from .models import (
     Carrier,
     CarrierToken,
@@ -114,3 +117,30 @@ def tariff_version_create(*, tariff: Tariff, effective_from=None) -> Tariff:
         [TariffPayout(tariff=new, complaint_type=p.complaint_type, amount=p.amount) for p in tariff.payouts.all()]
     )
     return new
+
+
+def webhook_ping(*, carrier: Carrier) -> webhooks.PostResult:
+    """Send the carrier's endpoint a signed `ping` now (no transaction is open: the operator waits
+    for the answer) and record the URL as verified when it answers 2xx."""
+    if not carrier.webhook_url:
+        raise WebhookNotConfigured(_("尚未填写回调地址"), field="webhook_url")
+    payload = {
+        "event_id": f"evt_ping_{uuid.uuid4().hex}", "type": "ping",
+        "created_at": timezone.localtime().isoformat(), "data": {"carrier": carrier.code},
+    }
+    result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=payload)
+    if result.ok:
+        Carrier.objects.filter(pk=carrier.pk).update(
+            webhook_verified_at=timezone.now(), webhook_verified_url=carrier.webhook_url
+        )
+    return result
+
+
+def carrier_go_live(*, carrier: Carrier, ready: bool) -> Carrier:
+    """Make the carrier a Yinzunda partner; only when its onboarding checklist is all green."""
+    if not ready:
+        raise CarrierNotReady(_("上线检查清单尚未全部通过"), field="checklist")
+    carrier.is_partner = True
+    carrier.live_since = carrier.live_since or timezone.now()
+    carrier.save(update_fields=["is_partner", "live_since"])  # through save(): the config history records it
+    return carrier

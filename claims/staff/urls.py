@@ -1,11 +1,15 @@
-"""Staff pages (namespace "staff"): the claim list and arbitration of disputed claims."""
+"""Staff pages (namespace "staff"): the console (alerts, onboarding), arbitration, the carrier scorecard."""
 from django.urls import path
 
-from . import scorecard, views
+from . import console, scorecard, views
 
 app_name = "staff"
 
 urlpatterns = [
+    path("", console.console_home, name="console"),
+    path("carriers/<int:carrier_id>/onboarding/", console.carrier_onboarding, name="carrier_onboarding"),
+    path("carriers/<int:carrier_id>/ping/", console.carrier_webhook_ping, name="carrier_ping"),
+    path("carriers/<int:carrier_id>/go-live/", console.carrier_go_live_view, name="carrier_go_live"),
     path("claims/", views.claim_list, name="claim_list"),
     path("claims/<int:claim_id>/", views.claim_detail, name="claim_detail"),
     path("photos/<int:photo_id>/", views.complaint_photo, name="photo"),

@@ -3,10 +3,11 @@ ignored, a fixed number of statements per batch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -16,6 +17,8 @@ from yinzunda.dispatch import task_enqueue_on_commit
 from ..models import EventCode, Waybill
 from .tracking_store import events_store
 from .tracking_validation import EventInvalid, event_clean
+
+LAST_SCAN_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass
@@ -97,11 +100,21 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
             result.accepted = inserted
             result.duplicates += len(rows) - inserted
             result.claim_candidate_ids = candidates
+            if inserted:
+                _carrier_last_scan_mark(carrier=carrier, now=now)
             if candidates:
                 # Events are stored even if the broker is down; the claims sweep catches up.
                 task_enqueue_on_commit("claims.tasks.tracking_evaluate", candidates)
     result.rejected.sort(key=lambda r: r.index)
     return result
+
+
+def _carrier_last_scan_mark(*, carrier: Carrier, now: datetime) -> None:
+    """When the carrier's scans last arrived (onboarding, alerts): at most one write a minute, so
+    concurrent batches of one carrier do not queue on its row."""
+    Carrier.objects.filter(pk=carrier.pk).filter(
+        Q(last_scan_at__isnull=True) | Q(last_scan_at__lt=now - LAST_SCAN_RESOLUTION)
+    ).update(last_scan_at=now)
 
 
 def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, tuple[int, datetime]]:

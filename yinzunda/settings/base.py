@@ -292,6 +292,8 @@ YINZUNDA_DEFAULT_RESPONSE_HOURS = 48
 # Operators aim to rule on a disputed claim within this many hours (the arbitration queue shows the age).
 # The carrier scorecard's rollup is recomputed this often (the page says when it last was).
 YINZUNDA_SCORECARD_REFRESH_MINUTES = CELERY_BEAT_SCHEDULE["claims-scorecard-refresh"]["schedule"].total_seconds() // 60
+# The console's alerts include the ledger balance check (it reads every ledger entry; cached 10 min).
+YINZUNDA_CONSOLE_LEDGER_CHECK = env_bool("YINZUNDA_CONSOLE_LEDGER_CHECK", True)
 YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
