@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yinzunda.masking import mask_address, mask_free_text, mask_location, mask_name, mask_phone
 
@@ -53,3 +54,18 @@ def owed(value) -> str:
         return yuan(-Decimal(str(value))) if Decimal(str(value)) < 0 else yuan(0)
     except (InvalidOperation, ValueError):
         return ""
+# The evidence types a carrier or merchant may attach (carrier API `EVIDENCE_TYPES`), as people read them.
+EVIDENCE_TYPE_LABELS = {
+    "photo": gettext_lazy("照片"),
+    "signature": gettext_lazy("签收签名"),
+    "geo": gettext_lazy("定位"),
+    "buyer_consent": gettext_lazy("买家同意"),
+    "call_record": gettext_lazy("通话记录"),
+    "other": gettext_lazy("其他"),
+}
+
+
+@register.filter
+def evidence_type(value) -> str:
+    """An evidence type code as a readable label; an unknown code is shown as it is."""
+    return str(EVIDENCE_TYPE_LABELS.get(value, value or "—"))
