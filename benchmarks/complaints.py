@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
+from benchmarks import routing_drain
 from benchmarks._support import (
     ROOT,
     Processes,
@@ -55,7 +56,7 @@ CARRIER_CODE = "BENCHCMP"
 WAYBILL_PREFIX = "BC"
 BOUNDARY = "----yinzundabench"
 OVERLAP = timedelta(seconds=2)
-SMOKE = {"seconds": 2, "rate": 3, "warmup": 2, "web_workers": 1, "worker_concurrency": 1, "settle_seconds": 0}
+SMOKE = {"seconds": 2, "rate": 3, "warmup": 2, "web_workers": 1, "worker_concurrency": 1, "settle_seconds": 0, "drain": 5}
 
 
 def _redis_url(db: int) -> str:
@@ -253,6 +254,8 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--warmup", type=int, default=60,
                         help="untimed complaints first: worker and web processes import, connect, fill caches")
     parser.add_argument("--settle-seconds", type=float, default=3, help="after start: let the worker connect")
+    parser.add_argument("--drain", type=int, default=300,
+                        help="first, a backlog this size routed by one worker process (routed/s, CPU per complaint)")
     args = options_parse(parser, argv, smoke=SMOKE)
     database_url = bench_database_url(suffix="_bench_complaints", module="benchmarks.complaints", smoke=args.smoke)
     with bench_database(database_url, smoke=args.smoke):
@@ -264,7 +267,7 @@ def main(argv: list[str]) -> dict:
 def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> dict:
     """Seed, start gunicorn and a worker, post the complaints while polling the carrier API."""
     total = int(args.seconds * args.rate)
-    seeded_count = total + args.warmup
+    seeded_count = total + args.warmup + args.drain
     # At smoke size a private redis-server: two checkouts' workers never take each other's tasks.
     redis_url = redis_server(processes) if args.smoke else _redis_url(args.redis_db)
     env = _env(database_url, redis_url)
@@ -276,10 +279,13 @@ def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> 
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )
     world = json.loads(seeded.stdout.strip().splitlines()[-1])
+    drain, world["buyers"] = world["buyers"][:args.drain], world["buyers"][args.drain:]
     warmup, buyers, token = world["buyers"][:args.warmup], world["buyers"][args.warmup:], world["token"]
 
-    port = free_port()
     logs = Path(os.environ.get("BENCH_LOG_DIR") or tempfile.gettempdir())
+    throughput = routing_drain.measure(numbers=[b["waybill"] for b in drain], database_url=database_url, env=env,
+                                       processes=processes, logs=logs)
+    port = free_port()
     web = processes.start(
         [str(Path(python).parent / "gunicorn"), "yinzunda.wsgi:application", "-b", f"127.0.0.1:{port}",
          "-w", str(args.web_workers), "--threads", "4", "--log-level", "warning"],
@@ -331,7 +337,7 @@ def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> 
     poller.stop.set()
     poller.join(10)
     return {"started": started, "statuses": statuses, "answered": answered, "poller": poller,
-            "load_before": load_before}
+            "load_before": load_before, "throughput": throughput}
 
 
 def _summary(args: argparse.Namespace, database_url: str, run: dict, pids: list[int]) -> dict:
@@ -343,7 +349,7 @@ def _summary(args: argparse.Namespace, database_url: str, run: dict, pids: list[
     print(f"complaints posted: {len(started)} (non-302 answers: {bad}); claims seen in API: {len(latencies)}; missing: {missing}")
     print(f"API polls: {poller.requests} (every {args.poll_ms:g} ms); load average {run['load_before']:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (2 cores shared with other work)")
-    figures = {"database": database_name(database_url), "posted": len(started), "non_302": bad, "seen_in_api": len(latencies), "missing": missing,
+    figures = {**run.get("throughput", {}), "database": database_name(database_url), "posted": len(started), "non_302": bad, "seen_in_api": len(latencies), "missing": missing,
                "claims_opened": len(server), "api_polls": poller.requests, "pids": pids}
     if latencies:
         ms = [v * 1000 for v in latencies]

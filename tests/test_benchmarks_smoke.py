@@ -104,6 +104,10 @@ def _complaints(figures: dict, output: str) -> None:
     assert figures["seen_in_api"] == posted and figures["missing"] == 0
     assert figures["p99_ms"] > 0
     assert "POST → claim in carrier API" in output
+    # the backlog drained by one worker process first, every complaint routed
+    assert figures["drain_routed"] == figures["drain"] == complaints.SMOKE["drain"]
+    assert figures["cpu_ms_per_complaint"] > 0
+    assert "routing throughput (one worker process" in output
 
 
 def _dashboard(figures: dict, output: str) -> None:

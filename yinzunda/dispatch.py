@@ -23,6 +23,6 @@ def task_enqueue_on_commit(name: str, *args) -> OutboxMessage:
     )
     metrics.OUTBOX_WRITTEN.labels(name).inc()
     if getattr(settings, "YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True):
-        pk, queue = message.pk, message.queue
-        transaction.on_commit(lambda: outbox_publish([(pk, queue)]), robust=True)
+        published = [(message.pk, message.queue, name)]
+        transaction.on_commit(lambda: outbox_publish(published), robust=True)
     return message

@@ -16,6 +16,7 @@ Two ways to run a body:
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -58,29 +59,29 @@ def task_queue(name: str) -> str:
     return route.get("queue", "")
 
 
-def outbox_publish(messages: Iterable[tuple[int, str]], *, from_request: bool = True) -> list[int]:
-    """Publish (id, queue) pairs; the ids published. A broker failure is logged, never raised:
+def outbox_publish(messages: Iterable[tuple], *, from_request: bool = True) -> list[int]:
+    """Publish (id, queue[, task name]) tuples; the ids published. A broker failure is logged, never raised:
     the rows stay in the outbox for the sweep."""
     global _broker_down_until
     messages = list(messages)
     if not messages:
         return []
     if current_app.conf.task_always_eager:  # no broker (first run, tests): run in process
-        for pk, _queue in messages:
+        for pk, _queue, *_name in messages:
             try:
                 outbox_message_run(pk)
             except Exception:
                 logger.exception("outbox message %s failed; it stays in the outbox for the sweep", pk)
-        return [pk for pk, _ in messages]
+        return [message[0] for message in messages]
     if from_request and time.monotonic() < _broker_down_until:
         logger.warning("broker down: %d outbox message(s) left for the sweep", len(messages))
         return []
     published = []
     try:
         with current_app.producer_or_acquire() as producer:
-            for pk, queue in messages:
+            for pk, queue, *name in messages:
                 current_app.send_task(
-                    RUN_TASK, args=(pk,), queue=queue or None, producer=producer,
+                    RUN_TASK, args=(pk, *name), queue=queue or None, producer=producer,
                     retry=True, retry_policy={"max_retries": 1, "interval_start": 0.1},
                 )
                 published.append(pk)
@@ -95,12 +96,18 @@ def outbox_publish(messages: Iterable[tuple[int, str]], *, from_request: bool = 
     return published
 
 
-def outbox_message_run(message_id: int) -> str:
-    """Run one outbox message if it is due and not done; 'done', 'skipped' or 'failed'."""
-    row = OutboxMessage.objects.filter(pk=message_id).values("task_name", "done_at").first()
-    if row is None or row["done_at"] is not None:
-        return "skipped"
-    task = task_get(row["task_name"])
+def outbox_message_run(message_id: int, task_name: str | None = None) -> str:
+    """Run one outbox message if it is due and not done; 'done', 'skipped' or 'failed'.
+
+    `task_name` comes with the published message (saves a read); older messages without it
+    are looked up first.
+    """
+    if task_name is None:
+        row = OutboxMessage.objects.filter(pk=message_id).values("task_name", "done_at").first()
+        if row is None or row["done_at"] is not None:
+            return "skipped"
+        task_name = row["task_name"]
+    task = task_get(task_name)
     result = "failed"
     try:
         if getattr(task, "outbox_in_transaction", False):
@@ -108,23 +115,32 @@ def outbox_message_run(message_id: int) -> str:
         else:
             result = _run_leased(message_id, task)
     finally:
-        metrics.OUTBOX_RUNS.labels(row["task_name"], result).inc()
+        metrics.OUTBOX_RUNS.labels(task_name, result).inc()
     return result
 
 
+_CLAIM_AND_FINISH = """
+UPDATE yinzunda_outboxmessage SET done_at = %s, attempts = attempts + 1
+WHERE id = %s AND done_at IS NULL AND available_at <= %s
+RETURNING args, request_id
+"""
+
+
 def _run_in_transaction(message_id: int, task) -> str:
+    """One UPDATE claims the row and marks it done; the body runs in the same transaction, so a
+    failure or a killed worker rolls both back and the row is due again. A second run of the
+    same row waits for the first to finish, then finds it done."""
     try:
-        with transaction.atomic():
-            message = (
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(pk=message_id, done_at__isnull=True, available_at__lte=timezone.now())
-                .first()
-            )
-            if message is None:  # done, not due, or being run by another worker right now
+        with transaction.atomic(), connection.cursor() as cursor:
+            now = timezone.now()
+            cursor.execute(_CLAIM_AND_FINISH, [now, message_id, now])
+            row = cursor.fetchone()
+            if row is None:  # done, not due, or gone
                 return "skipped"
-            with request_id_bound(message.request_id):
-                task(*message.args)
-            OutboxMessage.objects.filter(pk=message_id).update(done_at=timezone.now(), attempts=F("attempts") + 1)
+            args, request_id = row
+            args = json.loads(args) if isinstance(args, str) else args
+            with request_id_bound(request_id):
+                task(*args)
     except Exception as exc:
         _failed(message_id, exc)
         raise
@@ -173,7 +189,7 @@ def _failed(message_id: int, exc: Exception, claimed_at=None) -> None:
         logger.exception("could not record the failure of outbox message %s", message_id)
 
 
-def outbox_due(*, republish_after: float | None = None, limit: int = 1000) -> list[tuple[int, str]]:
+def outbox_due(*, republish_after: float | None = None, limit: int = 1000) -> list[tuple[int, str, str]]:
     """Rows not done and due whose last publish (or creation) is older than `republish_after`."""
     now = timezone.now()
     if republish_after is None:
@@ -184,7 +200,7 @@ def outbox_due(*, republish_after: float | None = None, limit: int = 1000) -> li
         .filter(Q(published_at__isnull=True, created_at__lte=cutoff) | Q(published_at__lte=cutoff))
         .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - lease()))
         .order_by("available_at", "id")
-        .values_list("pk", "queue")[:limit]
+        .values_list("pk", "queue", "task_name")[:limit]
     )
 
 

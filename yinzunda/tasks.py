@@ -7,9 +7,9 @@ from . import outbox
 
 
 @shared_task(acks_late=True)
-def outbox_run(message_id: int) -> str:
+def outbox_run(message_id: int, task_name: str | None = None) -> str:
     """Run one outbox message once (published after commit and by the sweep)."""
-    return outbox.outbox_message_run(message_id)
+    return outbox.outbox_message_run(message_id, task_name)
 
 
 @shared_task
