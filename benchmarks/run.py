@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks._support import terminate_on_sigterm
 
-BENCHMARKS = ["benchmarks.events", "benchmarks.complaints", "benchmarks.dashboard"]
+BENCHMARKS = ["benchmarks.events", "benchmarks.complaints", "benchmarks.dashboard", "benchmarks.console"]
 
 
 def _module_name(arg: str) -> str | None:

@@ -191,6 +191,8 @@ class Claim(models.Model):
             models.Index(fields=["carrier", "updated_at", "id"]),
             models.Index(fields=["merchant", "status"]),
             models.Index(fields=["deadline_at"], condition=Q(status="open"), name="claim_open_deadline"),
+            # The operator's arbitration queue: disputed claims, oldest dispute first.
+            models.Index(fields=["updated_at", "id"], condition=Q(status="disputed"), name="claim_disputed_queue"),
         ]
 
     def __str__(self) -> str:

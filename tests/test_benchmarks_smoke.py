@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from benchmarks import complaints, dashboard, events
+from benchmarks import complaints, console, dashboard, events
 from benchmarks.run import BENCHMARKS
 
 pytestmark = pytest.mark.bench
@@ -119,7 +119,20 @@ def _dashboard(figures: dict, output: str) -> None:
         assert f"| {label} |" in output
 
 
-CHECKS = {"benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard}
+def _console(figures: dict, output: str) -> None:
+    assert figures["waybills"] == console.SMOKE["waybills"]
+    assert figures["claims"] == console.SMOKE["waybills"] // 10
+    assert figures["rollup_rows"] == 5 * 2  # five carriers, this week and last week
+    assert len(figures["pages"]) == 8
+    for page in figures["pages"]:
+        assert page["samples"] == console.SMOKE["requests"], page["page"]
+        assert page["page"] in output
+
+
+CHECKS = {
+    "benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard,
+    "benchmarks.console": _console,
+}
 
 
 def test_every_bench_has_a_check():
