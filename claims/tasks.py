@@ -99,12 +99,7 @@ def complaints_sweep_unrouted(older_than_seconds: float | None = None) -> int:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, outbox_in_transaction=True)
 def tracking_evaluate(event_ids: list[int]) -> list[int]:
     """Called after commit for newly stored DELIVERED events (locker/station): claims opened."""
-    opened = []
-    for event_id in event_ids:
-        claim = complaints.claim_open_from_tracking(event_id=event_id)
-        if claim is not None:
-            opened.append(claim.pk)
-    return opened
+    return [claim.pk for claim in complaints.claims_open_from_tracking(event_ids=event_ids)]
 
 
 @shared_task

@@ -71,6 +71,7 @@ def ledger_record(
     claim=None,
     settlement=None,
     reverses: LedgerEntry | None = None,
+    now=None,
 ) -> LedgerEntry:
     return LedgerEntry.objects.create(
         merchant=merchant,
@@ -81,6 +82,7 @@ def ledger_record(
         claim=claim,
         settlement=settlement,
         reverses=reverses,
+        created_at=now or timezone.now(),
     )
 
 
@@ -165,7 +167,7 @@ def purchase_create(*, merchant: Merchant, order_id: int, user=None, now=None) -
         waybill.save(update_fields=["service_codes"])
     ledger_record(
         merchant=merchant, kind=LedgerEntry.Kind.FEE, amount=-purchase.fee, purchase=purchase,
-        memo=_("音尊达服务费 %(order)s") % {"order": order.order_number},
+        memo=_("音尊达服务费 %(order)s") % {"order": order.order_number}, now=now,
     )
     return purchase
 
@@ -194,7 +196,7 @@ def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> Yinzun
     waybill.save(update_fields=["service_codes"])
     ledger_record(
         merchant=merchant, kind=LedgerEntry.Kind.FEE_REFUND, amount=purchase.fee, purchase=purchase,
-        memo=_("取消音尊达退款 %(order)s") % {"order": purchase.order.order_number},
+        memo=_("取消音尊达退款 %(order)s") % {"order": purchase.order.order_number}, now=now,
     )
     return purchase
 

@@ -16,7 +16,8 @@ from claims.services.ledger import ledger_totals
 from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
 from waybills.models import EVENT_STATUS, TrackingEvent, Waybill
 from waybills.numbers import validate_waybill_number
-from yinzunda.demo.world import ADMIN_PASSWORD, DEMO_PASSWORD, demo_world_build
+from yinzunda.demo.reference import ADMIN_PASSWORD, DEMO_PASSWORD
+from yinzunda.demo.world import demo_world_build
 
 pytestmark = pytest.mark.django_db
 

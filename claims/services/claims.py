@@ -83,6 +83,7 @@ def claim_open(
         title=gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
         params={"carrier": carrier.name, "amount": claim.amount, "order": order.order_number},
         body=reason,
+        now=now,
     )
     return claim
 
@@ -134,29 +135,33 @@ def _claim_transition(
 
 
 @transaction.atomic
-def claim_accept(*, claim_id: int, carrier: Carrier, reason: str = "") -> Claim:
+def claim_accept(*, claim_id: int, carrier: Carrier, reason: str = "", now: datetime | None = None) -> Claim:
     claim = _claim_transition(
-        claim_id=claim_id, to_status=Claim.Status.ACCEPTED, actor=Actor.CARRIER, carrier=carrier, reason=reason
+        claim_id=claim_id, to_status=Claim.Status.ACCEPTED, actor=Actor.CARRIER, carrier=carrier, reason=reason, now=now
     )
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
         title=gettext_noop("%(carrier)s 已接受索赔 #%(id)s，赔付 ¥%(amount)s 将随结算到账"),
         params={"carrier": carrier.name, "id": claim.pk, "amount": claim.amount},
+        now=now,
     )
     return claim
 
 
 @transaction.atomic
-def claim_dispute(*, claim_id: int, carrier: Carrier, reason: str, evidence: list) -> Claim:
+def claim_dispute(
+    *, claim_id: int, carrier: Carrier, reason: str, evidence: list, now: datetime | None = None
+) -> Claim:
     claim = _claim_transition(
         claim_id=claim_id, to_status=Claim.Status.DISPUTED, actor=Actor.CARRIER, carrier=carrier,
-        reason=reason, evidence=evidence,
+        reason=reason, evidence=evidence, now=now,
     )
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
         title=gettext_noop("%(carrier)s 对索赔 #%(id)s 提出申诉，平台将仲裁"),
         params={"carrier": carrier.name, "id": claim.pk},
         body=reason,
+        now=now,
     )
     return claim
 
@@ -177,18 +182,22 @@ def claim_auto_accept(*, claim_id: int, now: datetime | None = None) -> Claim | 
         merchant_id=claim.merchant_id, claim=claim,
         title=gettext_noop("索赔 #%(id)s 已超时自动接受，赔付 ¥%(amount)s"),
         params={"id": claim.pk, "amount": claim.amount},
+        now=now,
     )
     return claim
 
 
 @transaction.atomic
-def claim_ruling(*, claim_id: int, user, uphold: bool, reason: str) -> Claim:
+def claim_ruling(*, claim_id: int, user, uphold: bool, reason: str, now: datetime | None = None) -> Claim:
     """A platform operator upholds or dismisses a disputed claim."""
     to_status = Claim.Status.UPHELD if uphold else Claim.Status.DISMISSED
-    claim = _claim_transition(claim_id=claim_id, to_status=to_status, actor=Actor.STAFF, user=user, reason=reason)
+    claim = _claim_transition(
+        claim_id=claim_id, to_status=to_status, actor=Actor.STAFF, user=user, reason=reason, now=now
+    )
     webhook_enqueue(carrier=claim.carrier, event_type="claim.resolved", payload={**claim_webhook_payload(claim), "reason": reason})
     title = gettext_noop("索赔 #%(id)s 仲裁结果：支持赔付 ¥%(amount)s") if uphold else gettext_noop("索赔 #%(id)s 仲裁结果：驳回")
     notification_create(
-        merchant_id=claim.merchant_id, claim=claim, title=title, params={"id": claim.pk, "amount": claim.amount}, body=reason
+        merchant_id=claim.merchant_id, claim=claim, title=title, params={"id": claim.pk, "amount": claim.amount},
+        body=reason, now=now,
     )
     return claim

@@ -2,6 +2,7 @@
 evidence can open a claim with no complaint at all."""
 from __future__ import annotations
 
+import random
 import secrets
 import uuid
 from datetime import datetime
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_noop
 from carriers.choices import ComplaintType
 from carriers.selectors import tariff_payout
 from orders.models import Order
-from orders.selectors.orders import purchase_active_get
+from orders.selectors.orders import active_purchase_exists, purchase_active_get
 from waybills.models import TrackingEvent, Waybill
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.images import CleanImage
@@ -29,9 +30,10 @@ from .notifications import notification_create
 from .photos import complaint_photo_store
 
 
-def _complaint_reference() -> str:
+def _complaint_reference(now: datetime, rng: random.Random | None) -> str:
     """TS + local date + 6 random digits: short enough to read out on the phone."""
-    return f"TS{timezone.localdate():%y%m%d}{secrets.randbelow(10**6):06d}"
+    digits = rng.randrange(10**6) if rng is not None else secrets.randbelow(10**6)
+    return f"TS{timezone.localtime(now):%y%m%d}{digits:06d}"
 
 
 def complaint_file(
@@ -41,13 +43,18 @@ def complaint_file(
     description: str = "",
     photos: list[CleanImage] | None = None,
     submission_token: uuid.UUID | None = None,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
 ) -> Complaint:
     """Store a buyer's complaint (committed before the buyer is answered), then route it.
 
     Photos come re-encoded (`photo_reencode`): nothing the buyer uploaded is stored as sent.
     The form's one-time submission token makes a double click or a resubmission return the
-    complaint already filed instead of filing a second one.
+    complaint already filed instead of filing a second one. `now` and a seeded `rng` (for the
+    reference's digits) let the demo world file its history reproducibly.
     """
+    now = now or timezone.now()
+
     def _already_filed() -> Complaint | None:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is not None and existing.order_id != order.pk:
@@ -61,12 +68,13 @@ def complaint_file(
         try:
             with transaction.atomic():
                 complaint = Complaint.objects.create(
-                    reference=_complaint_reference(),
+                    reference=_complaint_reference(now, rng),
                     order=order,
                     waybill=waybill,
                     complaint_type=complaint_type,
                     description=description,
                     submission_token=submission_token,
+                    created_at=now,
                 )
                 for photo in photos or []:
                     complaint_photo_store(complaint=complaint, photo=photo)
@@ -130,6 +138,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
                 title=gettext_noop("买家投诉 %(ref)s（订单 %(order)s）已转您处理"),
                 params={"ref": complaint.reference, "order": complaint.order.order_number},
                 body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{reason}",
+                now=now,
             )
         else:
             status = Complaint.Status.REJECTED
@@ -161,3 +170,19 @@ def claim_open_from_tracking(*, event_id: int, now: datetime | None = None) -> C
             waybill=waybill, source_event=event, complaint_type=complaint_type,
             tariff=purchase.tariff, amount=decision.amount, reason=decision.reason, now=now,
         )
+
+
+def claims_open_from_tracking(*, event_ids: list[int], now: datetime | None = None) -> list[Claim]:
+    """Evaluate a batch of delivery scans: one read tells which parcels are covered; the rule
+    turns the uncovered ones away without a lock, the others go through claim_open_from_tracking."""
+    events = TrackingEvent.objects.filter(pk__in=event_ids).annotate(covered=active_purchase_exists("waybill__order"))
+    opened = []
+    for event in sorted(events, key=lambda e: e.pk):
+        if not event.covered and not routing.route_tracking_event(
+            event=event, covered=False, payout=None, enabled=settings.YINZUNDA_AUTO_CLAIM_ON_TRACKING
+        ).opens_claim:
+            continue
+        claim = claim_open_from_tracking(event_id=event.pk, now=now)
+        if claim is not None:
+            opened.append(claim)
+    return opened

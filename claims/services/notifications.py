@@ -1,6 +1,7 @@
 """The merchant's inbox: entries written by claim and complaint events, e-mailed after commit."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from ..models import Claim, Complaint, Notification
 def notification_create(
     *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = "",
     complaint: Complaint | None = None,
+    now: datetime | None = None,
 ) -> Notification:
     """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks).
 
@@ -27,7 +29,8 @@ def notification_create(
     with translation.override(settings.LANGUAGE_CODE):
         rendered = _(title) % params if params else _(title)
     note = Notification.objects.create(
-        merchant_id=merchant_id, claim=claim, complaint=complaint, title=rendered[:200], title_template=title[:200], params=params, body=body
+        merchant_id=merchant_id, claim=claim, complaint=complaint, title=rendered[:200], title_template=title[:200],
+        params=params, body=body, created_at=now or timezone.now(),
     )
     task_enqueue_on_commit("claims.tasks.notification_email", note.pk)
     return note

@@ -25,8 +25,9 @@ from .notifications import notification_create
 
 
 @transaction.atomic
-def settlement_issue(*, carrier: Carrier, period_end: datetime) -> Settlement | None:
+def settlement_issue(*, carrier: Carrier, period_end: datetime, now: datetime | None = None) -> Settlement | None:
     """Gather the carrier's payable claims resolved before period_end into one statement."""
+    now = now or timezone.now()
     claims = list(
         claims_to_settle(period_end=period_end).select_for_update().filter(carrier=carrier).order_by("pk")
     )
@@ -45,8 +46,10 @@ def settlement_issue(*, carrier: Carrier, period_end: datetime) -> Settlement | 
         period_end=period_end,
         claim_count=len(claims),
         total_amount=total,
+        issued_at=now,
+        updated_at=now,
     )
-    Claim.objects.filter(pk__in=[c.pk for c in claims]).update(settlement=settlement, updated_at=timezone.now())
+    Claim.objects.filter(pk__in=[c.pk for c in claims]).update(settlement=settlement, updated_at=now)
     webhook_enqueue(
         carrier=carrier,
         event_type="settlement.issued",
@@ -63,7 +66,8 @@ def settlement_issue(*, carrier: Carrier, period_end: datetime) -> Settlement | 
 
 @transaction.atomic
 def settlement_confirm_payment(
-    *, settlement_id: int, carrier: Carrier, payment_reference: str, amount: Decimal | None = None
+    *, settlement_id: int, carrier: Carrier, payment_reference: str, amount: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Settlement:
     """The carrier paid: every claim of the statement is settled and each merchant credited once.
 
@@ -82,7 +86,7 @@ def settlement_confirm_payment(
             _("结算单已于 %(at)s 确认付款（流水号 %(ref)s）")
             % {"at": timezone.localtime(settlement.paid_at).strftime("%Y-%m-%d %H:%M"), "ref": settlement.payment_reference}
         )
-    now = timezone.now()
+    now = now or timezone.now()
     # The merchant comes with the claims (its ledger entry needs it), but only claims are locked.
     claims = list(
         Claim.objects.select_for_update(of=("self",)).select_related("merchant").filter(settlement=settlement).order_by("pk")
@@ -95,6 +99,7 @@ def settlement_confirm_payment(
         ledger_record(
             merchant=claim.merchant, kind=LedgerEntry.Kind.COMPENSATION, amount=claim.amount, claim=claim,
             settlement=settlement, memo=_("索赔 #%(id)s 赔付（%(carrier)s）") % {"id": claim.pk, "carrier": carrier.name},
+            now=now,
         )
     settlement.status = Settlement.Status.PAID
     settlement.paid_at = now
@@ -107,5 +112,6 @@ def settlement_confirm_payment(
             merchant_id=merchant_id, claim=None,
             title=gettext_noop("%(carrier)s 已付款，赔付 ¥%(amount)s 已入账"),
             params={"carrier": carrier.name, "amount": money(paid)},
+            now=now,
         )
     return settlement

@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q
 
 from carriers.models import Carrier
 
@@ -105,15 +104,27 @@ def _events_store_portable(*, carrier: Carrier, rows: list[dict], now: datetime)
             latest[wid] = row
         if row["code"] == EventCode.DELIVERED and (wid not in delivered or row["occurred_at"] > delivered[wid]["occurred_at"]):
             delivered[wid] = row
-    for wid, row in latest.items():
-        at = row["occurred_at"]
-        Waybill.objects.filter(Q(status_at__isnull=True) | Q(status_at__lt=at), pk=wid).update(
-            status=EVENT_STATUS[row["code"]], status_at=at
-        )
-    for wid, row in delivered.items():
-        at = row["occurred_at"]
-        Waybill.objects.filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=at), pk=wid).update(
-            delivered_at=at, delivery_method=row["delivery_method"]
+    # The same moves as the PostgreSQL statement: one read of the touched waybills, one
+    # executemany of the changed ones (the caller's transaction holds SQLite's write lock since
+    # the INSERT, so nothing moves in between).
+    current = Waybill.objects.filter(pk__in=list(latest)).values_list(
+        "pk", "status", "status_at", "delivered_at", "delivery_method"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    moves = []
+    for pk, status, status_at, delivered_at, method in current:
+        row = latest[pk]
+        if status_at is None or status_at < row["occurred_at"]:
+            status, status_at = EVENT_STATUS[row["code"]], row["occurred_at"]
+        row = delivered.get(pk)
+        if row is not None and (delivered_at is None or delivered_at < row["occurred_at"]):
+            delivered_at, method = row["occurred_at"], row["delivery_method"]
+        moves.append((status, adapt(status_at), adapt(delivered_at), method, pk))
+    table = Waybill._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, status_at = %s, delivered_at = %s, delivery_method = %s WHERE id = %s",  # noqa: S608
+            moves,
         )
     # Locker/station deliveries may open a claim without any complaint (DESIGN §3.5).
     candidates = sorted(
