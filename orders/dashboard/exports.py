@@ -1,18 +1,13 @@
-"""Exports of the merchant dashboard: streamed CSV (orders, claims, ledger) and the evidence PDF."""
+"""Exports of the merchant dashboard: streamed CSV (orders, claims, ledger); the evidence PDF is in evidence.py."""
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,48 +198,3 @@ def ledger_header() -> list[str]:
         _("索赔编号"),
         _("备注"),
     ]
-
-
-def _photo_files(dossier) -> dict[str, str]:
-    """The dossier's complaint photos: their dashboard URL → their file in private storage."""
-    return {
-        reverse("dashboard:photo", args=[photo.pk]): photo.image.path
-        for complaint in dossier.complaints
-        for photo in complaint.photos.all()
-    }
-
-
-def _only_these_files(files: dict[str, str]):
-    """Resolve a URL in the PDF's HTML to a file only when it is one of the dossier's photos:
-    nothing is ever fetched over the network while rendering (a proof URL comes from a carrier
-    and must not be requested) and no other local file is read."""
-
-    def link_callback(uri: str, rel: str | None = None) -> str:
-        return files.get(uri, "")
-
-    return link_callback
-
-
-def evidence_pdf(*, context: dict, request=None) -> bytes:
-    """The evidence package as PDF. Chinese is drawn with ReportLab's built-in CID font
-    STSong-Light (the PDF viewer supplies the glyphs), so no font file has to ship."""
-    from xhtml2pdf import pisa
-    from xhtml2pdf.config.resources import ResourceAccessPolicy
-
-    html = render_to_string("orders/dashboard/evidence_pdf.html", context, request=request)
-    out = io.BytesIO()
-    # No network at all, local reads only of the dossier's photos, and bounded work per document.
-    policy = ResourceAccessPolicy(
-        allow_remote=False,
-        base_dir=Path(settings.PRIVATE_MEDIA_ROOT).resolve(),
-        max_image_pixels=25_000_000,
-        max_resources=60,
-        max_local_bytes=20 * 1024 * 1024,
-    )
-    result = pisa.CreatePDF(
-        html, dest=out, encoding="utf-8", link_callback=_only_these_files(_photo_files(context["d"])),
-        resource_policy=policy,
-    )
-    if result.err:
-        raise RuntimeError(f"PDF rendering failed with {result.err} errors")
-    return out.getvalue()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, aftersales, photos, purchases, views
+from . import account, aftersales, evidence_pages, photos, purchases, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -25,6 +25,8 @@ urlpatterns = [
     path("inbox/<int:notification_id>/read/", views.inbox_mark_read, name="inbox_read"),
     path("photos/<int:photo_id>/", photos.complaint_photo, name="photo"),
     path("exports/orders.csv", views.export_orders, name="export_orders"),
+    path("exports/evidence/", evidence_pages.evidence_export, name="evidence_export"),
+    path("exports/evidence.zip", evidence_pages.evidence_export_zip, name="evidence_export_zip"),
     path("exports/claims.csv", views.export_claims, name="export_claims"),
     path("exports/ledger.csv", views.export_ledger, name="export_ledger"),
 ]

@@ -29,6 +29,7 @@ from yinzunda import pagination
 from ..services import merchant_quota
 from . import exports
 from .charts import bar_chart_daily, hbar_chart
+from .evidence import evidence_pdf
 from .forms import ClaimFilterForm, LedgerFilterForm, OrderFilterForm
 
 OVERVIEW_PERIODS = (7, 30)
@@ -308,7 +309,7 @@ def evidence(request: HttpRequest, order_id: int) -> HttpResponse:
 @merchant_required
 def evidence_pdf_download(request: HttpRequest, order_id: int) -> HttpResponse:
     context = _evidence_context(request, order_id)
-    pdf = exports.evidence_pdf(context=context, request=request)
+    pdf = evidence_pdf(context=context, request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
     number = context["d"].order.order_number
     response["Content-Disposition"] = f'attachment; filename="evidence-{number}.pdf"'

@@ -3,7 +3,10 @@ the after-sales queue, dispute answers, buying with the price in view, session e
 htmx, overview figures, inbox links. Every page visited fits its viewport and passes axe-core."""
 from __future__ import annotations
 
+import io
+import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -244,3 +247,21 @@ def test_overview_figures_agree_and_say_what_they_count(page, live_server, shop,
     expect(page.locator("#stats-scope")).to_contain_text("实际到账")
     check_page(page, f"overview-{size}")
     assert timezone.now()
+
+
+def test_bulk_evidence_export_shows_progress_and_downloads_the_zip(page, live_server, shop, size):
+    _login(page, live_server, shop["member"].user.username)
+    page.goto(f"{live_server.url}/dashboard/orders/")
+    page.click("#export-evidence")
+    page.wait_for_url("**/dashboard/exports/evidence/**")
+    count = shop["merchant"].orders.count()
+    expect(page.locator("#evidence-count")).to_contain_text(str(count))
+    check_page(page, f"evidence-export-{size}")
+    with page.expect_download() as info:
+        page.click("#evidence-download")
+    expect(page.locator("#evidence-progress-label")).to_have_text("已完成，文件已保存")
+    assert page.locator("#evidence-progress").evaluate("e => e.value") == 2 * count + 1
+    data = Path(info.value.path()).read_bytes()
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert names[-1] == "SHA256SUMS" and len(names) == 2 * count + 1
+    shot(page, f"evidence-export-done-{size}")
