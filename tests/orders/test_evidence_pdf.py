@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -26,7 +27,9 @@ COMPLAINT = ("快递员没有送货上门·直接放在驿站，我打了三次�
 
 
 def _text(pdf: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    """The text of every page without its "n / N" page counter (a long complaint runs over pages)."""
+    pages = (page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return "".join(re.sub(r"\s*\d+\s*/\s*\d+\s*$", "", text) for text in pages)
 
 
 def _fonts(pdf: bytes) -> list[dict]:
