@@ -3,11 +3,16 @@
 Claims and settlements change state only through services (the state machine); the admin
 shows them read-only so an operator cannot bypass the audit trail.
 """
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from carriers.admin import TariffAdmin as BaseTariffAdmin
+from carriers.choices import ComplaintType
+from carriers.models import Tariff
+
+from . import routing
 from .models import Claim, ClaimTransition, Complaint, ComplaintPhoto, Notification, Settlement
 
 
@@ -103,3 +108,54 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Tariffs, seen with the routing rules: the carriers admin cannot know which complaint types a
+# rule can claim (claims sit above carriers), so the tariff admin is extended here. ------------
+
+
+def tariff_problems(tariff: Tariff) -> list[str]:
+    """What is wrong with a tariff's cover: a promise a rule claims with no payout (such breaches
+    would be forwarded, never paid), or a payout for a type no rule claims (dead configuration)."""
+    paid = {p.complaint_type for p in tariff.payouts.all()}
+    problems = []
+    unpaid = sorted(str(t.label) for t in routing.COVERED_TYPES if t not in paid)
+    if unpaid:
+        problems.append(_("这些承诺的违约无法获赔（没有赔付金额）：%(types)s") % {"types": "、".join(unpaid)})
+    dead = sorted(str(ComplaintType(t).label) for t in paid - set(routing.COVERED_TYPES) if t in ComplaintType.values)
+    if dead:
+        problems.append(_("这些赔付没有任何规则会发起索赔（无效配置）：%(types)s") % {"types": "、".join(dead)})
+    return problems
+
+
+admin.site.unregister(Tariff)
+
+
+@admin.register(Tariff)
+class TariffWithRulesAdmin(BaseTariffAdmin):
+    list_display = [*BaseTariffAdmin.list_display, "cover_problems"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("payouts")
+
+    @admin.display(description=_("赔付配置"))
+    def cover_problems(self, obj: Tariff) -> str:
+        problems = tariff_problems(obj)
+        return format_html('<strong style="color:#c8102e">⚠ {}</strong>', "；".join(problems)) if problems else "✓"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tariff = self.get_object(request, object_id)
+        if tariff is not None and request.method == "GET":
+            for problem in tariff_problems(tariff):
+                messages.error(request, problem)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_change(self, request, obj):
+        for problem in tariff_problems(obj):
+            messages.error(request, problem)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        for problem in tariff_problems(obj):
+            messages.error(request, problem)
+        return super().response_add(request, obj, post_url_continue)

@@ -8,13 +8,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from carriers.models import Carrier, Tariff
+from carriers.models import Carrier, Tariff, TariffPayout
 from carriers.selectors import tariff_current
 from carriers.services import tariff_version_create
+from claims import routing
 from claims.models import Claim
 from orders.models import Merchant
 from tests.claims.test_views import disputed_claim
-from tests.factories import UserFactory
+from tests.factories import CarrierFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,18 @@ def test_config_history_records_who_changed_a_carrier_and_a_merchant_quota(opera
     merchant.save()
     assert merchant.history.order_by("-history_date").first().quota_percent == Decimal("5.00")
     assert operator.get(f"/admin/carriers/carrier/{carrier.pk}/history/").status_code == 200
+
+
+def test_admin_flags_a_tariff_that_leaves_a_promise_unpaid_or_pays_for_what_no_rule_claims(operator):
+    tariff = CarrierFactory().tariffs.get()
+    TariffPayout.objects.filter(tariff=tariff, complaint_type="no_call").delete()
+    TariffPayout.objects.update_or_create(tariff=tariff, complaint_type="damaged", defaults={"amount": Decimal("3.00")})
+    listing = operator.get("/admin/carriers/tariff/").content.decode()
+    assert "⚠" in listing
+    page = operator.get(f"/admin/carriers/tariff/{tariff.pk}/change/").content.decode()
+    assert "无法获赔" in page and "派送前未电话联系" in page
+    assert "无效配置" in page and "包裹破损" in page
+    clean = CarrierFactory().tariffs.get()
+    TariffPayout.objects.filter(tariff=clean).exclude(complaint_type__in=routing.COVERED_TYPES).delete()
+    page = operator.get(f"/admin/carriers/tariff/{clean.pk}/change/").content.decode()
+    assert "无法获赔" not in page and "无效配置" not in page
