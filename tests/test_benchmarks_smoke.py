@@ -89,7 +89,15 @@ def _events(figures: dict, output: str) -> None:
     assert figures["stored"] == {
         "api": (events.SMOKE["warmup"] + events.SMOKE["rounds"] * events.SMOKE["batches"]) * size,
         "copy": events.SMOKE["rounds"] * events.SMOKE["batches"] * size,
+        "prefill": events.SMOKE["prefill"],
     }
+    # Every batch moves real statuses: each waybill in it gets scans newer than its status, and
+    # PostgreSQL counts one waybill row update per waybill per batch (a scan leg is 4 events).
+    batches = events.SMOKE["warmup"] + events.SMOKE["rounds"] * events.SMOKE["batches"]
+    assert figures["moved_per_batch"] == [size // 4] * (events.SMOKE["rounds"] * events.SMOKE["batches"])
+    assert figures["waybill_updates"] == batches * size // 4
+    assert set(figures["per_1000_events"]) == {"api", "copy"}
+    assert "waybills_trackingevent_pkey" in figures["index_bytes"]
     assert figures["replay_stored"] == 0  # replayed batches are all duplicates
     assert figures["api_events_per_s"] > 0 and figures["copy_rows_per_s"] > 0
     assert "ratio : API / COPY" in output
