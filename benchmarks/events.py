@@ -27,15 +27,13 @@ import http.client
 import io
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 from benchmarks._support import (
     ROOT,
@@ -49,16 +47,18 @@ from benchmarks._support import (
     options_parse,
     wait_port,
 )
+from benchmarks.events_journeys import CARRIER_CODE, Journeys
+from benchmarks.events_probes import (
+    Probe,
+    cpu_seconds,
+    index_sizes,
+    prefill,
+    statuses_check,
+    waybill_updates,
+)
 
-CARRIER_CODE = "BENCHZTO"
 WAYBILL_PREFIX = "BZ"
 SMOKE = {"batches": 2, "batch_size": 100, "warmup": 1, "rounds": 1, "waybills": 200, "workers": 1, "prefill": 1000}
-EVENTS_PER_WAYBILL_IN_BATCH = 4
-CST = timezone(timedelta(hours=8))
-LOCATIONS = ["杭州转运中心", "上海青浦分拨中心", "广州白云转运中心", "北京顺义分拨中心", "成都双流转运中心",
-             "浙江省杭州市西湖区文三路营业部", "江苏省南京市鼓楼区中山北路驿站"]
-JOURNEY = ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_HUB", "DEPARTED_HUB",
-           "ARRIVED_AT_STATION", "OUT_FOR_DELIVERY", "DELIVERED"]
 
 
 def _server_env(url: str) -> dict:
@@ -101,7 +101,7 @@ def seed(waybills: int) -> None:
     merchant, _ = Merchant.objects.get_or_create(code="bench", defaults={"name": "基准店铺"})
     have = Waybill.objects.filter(carrier=carrier).count()
     if have < waybills:
-        issued_at = dj_timezone.now() - timedelta(days=30)  # before the scans (2 days ago), or they are refused
+        issued_at = dj_timezone.now() - timedelta(days=30)  # before the scans (the last 20 hours), or they are refused
         orders = Order.objects.bulk_create([
             Order(merchant=merchant, order_number=f"BENCH{n:08d}", recipient_name="张三",
                   recipient_phone=f"138{n:08d}", recipient_address="浙江省杭州市西湖区文三路 100 号",
@@ -124,80 +124,6 @@ def seed(waybills: int) -> None:
     _, raw = carrier_token_create(carrier=carrier, name="bench")
     numbers = dict(Waybill.objects.filter(carrier=carrier).values_list("number", "pk"))
     print(json.dumps({"token": raw, "waybills": numbers}))
-
-
-class Journeys:
-    """The scans of a whole run, warm-up and rounds alike, so that every batch moves real statuses.
-
-    Each waybill travels JOURNEY once: its first leg (4 scans) in one batch, its last leg (4 more,
-    ending DELIVERED) in a batch at least LEG_GAP batches later, so two batches in flight never
-    touch the same waybill. A single clock runs forward through the run: every scan is later than
-    any scan before it, so each waybill in a batch moves to a new status (a round reusing an
-    earlier window would make most status updates no-ops). Only when every waybill has been
-    delivered does a waybill start a second journey (still a real move: its latest scan is newer).
-    """
-
-    LEG = 4
-    LEG_GAP = 8
-
-    def __init__(self, numbers: list[str], total_events: int, seed: str) -> None:
-        self.rng = random.Random(seed)
-        self.fresh = list(numbers)
-        self.rng.shuffle(self.fresh)
-        self.pending: list[tuple[int, str]] = []  # (first batch allowed, waybill) awaiting the last leg
-        self.batch = 0
-        self.serial = 0
-        # Scans fill the last 20 hours up to 2 hours ago: not "late" (24 h), never in the future.
-        span = timedelta(hours=18)
-        self.start = datetime.now(CST) - timedelta(hours=20)
-        self.step = min(timedelta(seconds=1), span / max(total_events, 1))
-        self.journeys = 0
-        self.last: dict[str, tuple[str, datetime]] = {}  # waybill → (code, occurred_at) of its latest scan
-
-    def _leg(self, run: str, number: str, codes: list[str]) -> list[dict]:
-        events = []
-        for code in codes:
-            self.serial += 1
-            at = self.start + self.step * self.serial
-            item = {
-                "event_id": f"{CARRIER_CODE}-{run}-{self.serial:09d}",
-                "waybill_number": number,
-                "code": code,
-                "occurred_at": at.isoformat(timespec="milliseconds"),
-                "location": self.rng.choice(LOCATIONS),
-            }
-            if code == "DELIVERED":
-                item["delivery_method"] = "door" if self.rng.random() < 0.97 else "locker"
-                item["proof_type"] = "photo"
-                item["proof_url"] = f"https://proof.bench.example/{run}/{self.serial}.jpg"
-                item["note"] = "本人签收"
-            self.last[number] = (code, at)
-            events.append(item)
-        return events
-
-    def batches(self, run: str, count: int, size: int) -> tuple[list[list[dict]], list[int]]:
-        """`count` batches of `size` scans, and how many waybills each batch moves."""
-        if size % self.LEG:
-            raise ValueError(f"batch size must be a multiple of {self.LEG}")
-        batches, moved = [], []
-        for _ in range(count):
-            events: list[dict] = []
-            while len(events) < size:
-                if self.pending and self.pending[0][0] <= self.batch:
-                    _, number = self.pending.pop(0)
-                    events += self._leg(run, number, JOURNEY[self.LEG:])
-                else:
-                    if not self.fresh:  # every waybill delivered: start second journeys
-                        self.fresh = [n for n in self.last if n not in {p for _, p in self.pending}]
-                        self.rng.shuffle(self.fresh)
-                    number = self.fresh.pop()
-                    self.journeys += 1
-                    events += self._leg(run, number, JOURNEY[:self.LEG])
-                    self.pending.append((self.batch + self.LEG_GAP, number))
-            batches.append(events[:size])
-            moved.append(len({e["waybill_number"] for e in events[:size]}))
-            self.batch += 1
-        return batches, moved
 
 
 def _post(port: int, token: str, body: bytes) -> dict:
@@ -262,7 +188,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
     conn.commit()
-    cpu_before = _cpu_seconds(backend)
+    cpu_before = cpu_seconds(backend)
     sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
            "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
     started = time.perf_counter()
@@ -271,7 +197,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
             cursor.copy_expert(sql, io.BytesIO(buffer))
             conn.commit()
     elapsed = time.perf_counter() - started
-    cpu = _cpu_seconds(backend) - cpu_before
+    cpu = cpu_seconds(backend) - cpu_before
     conn.close()
     return elapsed, cpu
 
@@ -319,12 +245,12 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     expected = args.batches * args.batch_size
     total = (args.warmup + args.rounds * args.batches) * args.batch_size
     journeys = Journeys(numbers, total, uuid.uuid4().hex)
-    prefilled = _prefill(url, carrier_id, args.prefill) if args.prefill else 0
+    prefilled = prefill(url, carrier_id, args.prefill) if args.prefill else 0
     rounds: list[tuple[float, float]] = []
     costs: list[dict] = []
     moved_per_batch: list[int] = []
     wait_port(port, server)
-    updates_before = _waybill_updates(url)  # the seed's session has long ended and reported
+    updates_before = waybill_updates(url)  # the seed's session has long ended and reported
     warm, _ = journeys.batches(uuid.uuid4().hex[:8], args.warmup, args.batch_size)
     _api_run(port, token, [json.dumps({"events": b}, ensure_ascii=False).encode() for b in warm], args.concurrency)
     for number in range(1, args.rounds + 1):
@@ -337,12 +263,12 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
             print(f"payload: {args.batches} batches x {args.batch_size} events, {len(bodies[0]) / 1024:.0f} KiB "
                   f"per batch; gunicorn {args.workers} sync workers, {args.concurrency} client threads; "
                   f"{args.rounds} rounds; {prefilled:,} events stored beforehand", flush=True)
-        probe = _Probe(url, server.pid)
+        probe = Probe(url, server.pid)
         elapsed, accepted = _api_run(port, token, bodies, args.concurrency)
         api_cost = probe.done(expected)
         if accepted != expected:
             sys.exit(f"API stored {accepted} of {expected} events: benchmark invalid")
-        probe = _Probe(url, None)
+        probe = Probe(url, None)
         copy_elapsed, copy_cpu = _copy_run(url, carrier_id, waybill_ids, batches)
         copy_cost = {**probe.done(expected), "db_cpu_ms": copy_cpu * 1000 * 1000 / expected}
         costs.append({"api": api_cost, "copy": copy_cost})
@@ -356,12 +282,12 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     if replay_accepted != 0:
         sys.exit(f"replayed batches stored {replay_accepted} events: dedup broken")
     processes.stop()  # gunicorn's database sessions end, so their statistics reach pg_stat_user_tables
-    updates = _waybill_updates(url, above=updates_before) - updates_before
-    wrong = _statuses_check(url, journeys.last)
+    updates = waybill_updates(url, above=updates_before) - updates_before
+    wrong = statuses_check(url, journeys.last)
     if wrong:
         sys.exit(f"{wrong} waybills do not show their latest scan's status: status updates lost")
     stored = _stored(url, carrier_id)
-    indexes = _index_sizes(url)
+    indexes = index_sizes(url)
 
     api_rate = statistics.median(r[0] for r in rounds)
     copy_rate = statistics.median(r[1] for r in rounds)
@@ -391,136 +317,6 @@ def _measure(args: argparse.Namespace, url: str, processes: Processes) -> dict:
         "moved_per_batch": moved_per_batch, "waybill_updates": updates, "api_batches": api_batches,
         "per_1000_events": per_k, "index_bytes": indexes,
     }
-
-
-class _Probe:
-    """CPU seconds of the web workers and the bench database's sessions, and WAL written, over a run."""
-
-    def __init__(self, url: str, web_group: int | None) -> None:
-        self.url, self.web_group = url, web_group
-        self.web = self._cpu(_group(web_group)) if web_group else {}
-        self.db, self.lsn = self._db()
-
-    def _db(self) -> tuple[dict[int, float], str]:
-        conn = connect(self.url)
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            pids = [row[0] for row in cursor.fetchall()]
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
-            lsn = cursor.fetchone()[0]
-        conn.close()
-        return self._cpu(pids), lsn
-
-    def _cpu(self, pids: list[int]) -> dict[int, float]:
-        seconds = {pid: _cpu_seconds(pid) for pid in pids}
-        return {pid: value for pid, value in seconds.items() if value >= 0}
-
-    def done(self, events: int) -> dict:
-        web = self._cpu(_group(self.web_group)) if self.web_group else {}
-        db, lsn = self._db()
-        conn = connect(self.url)
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pg_wal_lsn_diff(%s, %s)", [lsn, self.lsn])
-            wal = float(cursor.fetchone()[0])
-        conn.close()
-
-        def spent(after: dict, before: dict) -> float:
-            return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in after.items())
-
-        per = 1000 / events
-        return {"web_cpu_ms": spent(web, self.web) * 1000 * per, "db_cpu_ms": spent(db, self.db) * 1000 * per,
-                "wal_kib": wal / 1024 * per}
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (-1 if it is gone or not ours to read)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return -1.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _group(pgid: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited while we looked
-        if int(fields[2]) == pgid:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def _prefill(url: str, carrier_id: int, count: int) -> int:
-    """`count` older scans of the bench's waybills, written server-side, so the bench measures a grown table."""
-    started = time.perf_counter()
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT array_agg(id ORDER BY id) FROM waybills_waybill WHERE carrier_id = %s", [carrier_id])
-        ids = cursor.fetchone()[0]
-        done = 0
-        while done < count:  # 1M rows per statement and commit
-            step = min(1_000_000, count - done)
-            cursor.execute(
-                "INSERT INTO waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location,"
-                " delivery_method, proof_type, proof_url, note, received_at, late)"
-                " SELECT %s, (%s::bigint[])[1 + (g * 7919) %% %s], 'fill-' || g, 'ARRIVED_AT_HUB',"
-                " now() - interval '29 days' + g * interval '1 millisecond', '杭州转运中心', '', '', '', '', now(), false"
-                " FROM generate_series(%s, %s) AS g",
-                [carrier_id, ids, len(ids), done, done + step - 1],
-            )
-            conn.commit()
-            done += step
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE waybills_trackingevent")
-    conn.close()
-    print(f"prefill: {count:,} events stored in {time.perf_counter() - started:.0f} s", flush=True)
-    return count
-
-
-def _waybill_updates(url: str, above: int | None = None) -> int:
-    """Rows of waybills_waybill updated since the database's statistics began (pg_stat_user_tables)."""
-    conn = connect(url)
-    conn.autocommit = True
-    value = 0
-    with conn.cursor() as cursor:
-        previous = None
-        for _ in range(40):  # ended sessions report their counts within a moment: wait until it holds still
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'waybills_waybill'")
-            value = cursor.fetchone()[0]
-            if above is None or (value > above and value == previous):
-                break
-            previous = value
-            time.sleep(0.5)
-    conn.close()
-    return value
-
-
-def _statuses_check(url: str, last: dict[str, tuple[str, datetime]]) -> int:
-    """How many waybills do not show the time of the latest scan sent for them (or are missing)."""
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT number, status_at FROM waybills_waybill WHERE number = ANY(%s)", [list(last)])
-        rows = cursor.fetchall()
-    conn.close()
-    wrong = sum(1 for number, at in rows if at is None or abs((at - last[number][1]).total_seconds()) > 0.001)
-    return wrong + len(last) - len(rows)
-
-
-def _index_sizes(url: str) -> dict[str, int]:
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index"
-            " WHERE indrelid = 'waybills_trackingevent'::regclass ORDER BY 1"
-        )
-        sizes = dict(cursor.fetchall())
-    conn.close()
-    return sizes
 
 
 def _stored(url: str, carrier_id: int) -> dict:
