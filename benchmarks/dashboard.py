@@ -129,6 +129,8 @@ def child(argv: list[str]) -> None:
     if args.rebuild or have < args.orders:
         if have:
             print(f"  bench database holds {have} orders, rebuilding", flush=True)
+            with connection.cursor() as cur:  # flush TRUNCATEs the ledger: maintenance of a bench database
+                cur.execute("SET yinzunda.ledger_maintenance = 'on'")
             call_command("flush", verbosity=0, interactive=False)
         print(f"Building {args.orders:,} orders in {name} ...", flush=True)
         with transaction.atomic():  # all or nothing: a half-built database is never reused

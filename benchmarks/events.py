@@ -114,7 +114,10 @@ def seed(waybills: int) -> None:
             for n, order in zip(range(have, waybills), orders, strict=True)
         ])
     with connection.cursor() as cursor:
+        # CASCADE reaches the ledger (through claims), which refuses TRUNCATE outside maintenance.
+        cursor.execute("SET yinzunda.ledger_maintenance = 'on'")
         cursor.execute("TRUNCATE waybills_trackingevent CASCADE")
+        cursor.execute("RESET yinzunda.ledger_maintenance")
         cursor.execute(
             "UPDATE waybills_waybill SET status = 'created', status_at = NULL, delivered_at = NULL, delivery_method = '',"
             " created_at = LEAST(created_at, now() - interval '30 days')"

@@ -285,6 +285,22 @@ def test_ledger_is_append_only_update_and_delete_are_refused():
     assert entry.memo == "" and entry.amount == Decimal("-0.80")
 
 
+@pytest.mark.parametrize(
+    "statement",
+    ["TRUNCATE orders_ledgerentry", "TRUNCATE claims_claim CASCADE", "TRUNCATE orders_yinzundapurchase CASCADE"],
+)
+def test_ledger_refuses_truncate_directly_or_by_cascade(statement):
+    purchase = make_purchase()
+    entry = LedgerEntry.objects.create(merchant=purchase.merchant, kind="fee", amount=Decimal("-0.80"), purchase=purchase)
+    with pytest.raises(IntegrityError, match="TRUNCATE is refused"), transaction.atomic(), connection.cursor() as cursor:
+        # The suite's own connections may empty the test database (tests/conftest.py); an
+        # application session may not.
+        cursor.execute("SET LOCAL yinzunda.ledger_maintenance = 'off'")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK check of this test's rows pending
+        cursor.execute(statement)
+    assert LedgerEntry.objects.filter(pk=entry.pk).exists()
+
+
 # ---- waybills -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("number", ["zt00000012343", "ZT0000001234", "ZT000000123-3", "Z100000012343", "ZT000000012343"])

@@ -124,3 +124,29 @@ def test_compose_file_runs_web_worker_and_beat_on_production_settings():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM python:3.11-slim" in dockerfile and "gettext" in dockerfile
     assert "\nUSER " in dockerfile  # the processes do not run as root
+
+
+PROXY = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'proxy': getattr(s, 'SECURE_PROXY_SSL_HEADER', None), "
+    "'csp': 'csp.middleware.CSPMiddleware' in s.MIDDLEWARE, 'private': str(s.PRIVATE_MEDIA_ROOT)}))"
+)
+
+
+def test_production_trusts_no_forwarded_proto_unless_told_a_proxy_sets_it():
+    """A client's own X-Forwarded-Proto: https must not make plain HTTP count as secure."""
+    shown = json.loads(run(["-c", PROXY], PRODUCTION_ENV).stdout.strip().splitlines()[-1])
+    assert shown["proxy"] is None and shown["csp"] is True
+    told = {**PRODUCTION_ENV, "YINZUNDA_TRUSTED_PROXY_SSL_HEADER": "X-Forwarded-Proto"}
+    shown = json.loads(run(["-c", PROXY], told).stdout.strip().splitlines()[-1])
+    assert shown["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    bad = run(["-c", PROXY], {**PRODUCTION_ENV, "YINZUNDA_TRUSTED_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"})
+    assert bad.returncode != 0 and "YINZUNDA_TRUSTED_PROXY_SSL_HEADER" in bad.stderr
+
+
+def test_check_deploy_is_clean_behind_a_declared_proxy_too():
+    env = {**PRODUCTION_ENV, "YINZUNDA_TRUSTED_PROXY_SSL_HEADER": "X-Forwarded-Proto", "PRIVATE_MEDIA_ROOT": "/srv/yz-private"}
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = json.loads(run(["-c", PROXY], env).stdout.strip().splitlines()[-1])
+    assert shown["private"] == "/srv/yz-private"

@@ -53,6 +53,7 @@ def private_image_response(*, file, content_type: str, name: str) -> FileRespons
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
-    # Even if a browser were tricked into rendering it as a document, it could run nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    # Even if a browser were tricked into rendering it as a document, it could run nothing (the
+    # inline style is the browser's own image viewer's).
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response

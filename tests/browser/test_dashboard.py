@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import csp
 from tests.factories import CarrierFactory, MerchantFactory, MerchantUserFactory
 from tests.orders.world import PASSWORD, buy, deliver, paid_claim, shipped_order
 
@@ -63,9 +64,12 @@ def page(browser):
         locale="zh-CN", accept_downloads=True, viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
+    violations = csp.watch(context)
     page = context.new_page()
     yield page
+    page.wait_for_timeout(100)  # a late report still arrives
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from claims.models import Claim, Complaint
+from tests.browser import csp
 from tests.claims.test_routing import deliver, yinzunda_waybill
 
 pytestmark = [pytest.mark.browser]
@@ -37,9 +38,13 @@ def phone():
             has_touch=True,
         )
         context.set_default_timeout(15_000)
-        yield context.new_page()
+        violations = csp.watch(context)
+        page = context.new_page()
+        yield page
+        page.wait_for_timeout(100)  # a late report still arrives
         context.close()
         browser.close()
+        assert not violations, violations
 
 
 def fits_the_screen(page) -> bool:

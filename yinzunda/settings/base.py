@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "yinzunda.requestid.RequestIdMiddleware",  # first: every answer carries X-Request-ID
     "yinzunda.degraded.DatabaseUnavailableMiddleware",  # the database away: 503 + Retry-After, not 500
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "yinzunda.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +75,30 @@ MIDDLEWARE = [
     # Axes last: it locks out repeated login failures (merchant dashboard).
     "axes.middleware.AxesMiddleware",
 ]
+
+# Browser-enforced limits on every page (issue 9): scripts and styles only from this site (a
+# nonce for any inline one; no inline handlers, no eval), no plugins, no framing, no <base>
+# rewriting, forms post only here. Behaviour lives in static/js/site.js.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"  # no path or query of ours (order numbers, filters) leaves the site
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 ROOT_URLCONF = "yinzunda.urls"
 WSGI_APPLICATION = "yinzunda.wsgi.application"

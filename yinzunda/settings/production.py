@@ -1,5 +1,6 @@
 """Production settings: refuse to start without real secrets or with DEBUG on."""
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -15,7 +16,13 @@ for required in ("DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"Set {required} in production.")
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust a header saying "this came over https" only when a proxy in front sets it (and strips
+# a client's own): YINZUNDA_TRUSTED_PROXY_SSL_HEADER=X-Forwarded-Proto. Unset, no header is trusted.
+_proxy_ssl_header = os.environ.get("YINZUNDA_TRUSTED_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_ssl_header):
+        raise ImproperlyConfigured("YINZUNDA_TRUSTED_PROXY_SSL_HEADER must be a header name, e.g. X-Forwarded-Proto.")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
