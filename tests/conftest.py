@@ -34,7 +34,7 @@ def _reachable(url: str) -> tuple[bool, str]:
 
 def _allow_emptying_the_test_database(sender, connection, **kwargs) -> None:
     """Transactional tests end with a flush (TRUNCATE of every table); the ledger's trigger
-    refuses TRUNCATE unless the session says it is maintenance (orders/migrations/0004)."""
+    refuses TRUNCATE unless the session says it is maintenance (orders/migrations/0005_ledger_refuses_truncate.py)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET yinzunda.ledger_maintenance = 'on'")

@@ -39,5 +39,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0003_config_history")]
+    dependencies = [("orders", "0004_merchant_email_digest")]
     operations = [migrations.RunPython(forwards, backwards)]
