@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from claims.models import Claim
 from claims.services.complaints import complaint_file, complaint_route
 from tests.browser import csp
-from tests.browser.test_dashboard import CHROMIUM, browser  # noqa: F401  (the module's browser fixture)
+from tests.browser.test_dashboard import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the module's browser fixture)
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.orders.world import PASSWORD, shipped_order
@@ -71,6 +71,11 @@ def _images_loaded(page, selector: str) -> int:
     )
 
 
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"csp-{name}.png"), full_page=True)
+
+
 def _login(page, live_server, username: str, landing: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
@@ -115,6 +120,7 @@ def test_merchant_dashboard_under_the_policy(context, live_server, claim):
     # The evidence page shows the photo inline and its print button works without inline script.
     _visit(page, base + f"orders/{claim.order_id}/evidence/")
     assert _images_loaded(page, "img.evidence-photo") == 1
+    _shot(page, "evidence-photo")
     page.click("button[data-print]")
     assert page.evaluate("window.__printed === true")
     # Select-all ticks every order's checkbox (site.js, not an inline handler).
@@ -139,6 +145,10 @@ def test_staff_admin_and_api_docs_under_the_policy(context, live_server, claim, 
     _visit(page, f"{live_server.url}/staff/claims/?status=all")
     _visit(page, f"{live_server.url}/staff/claims/{claim.pk}/")
     assert _images_loaded(page, "img.complaint-photo") == 1
+    _shot(page, "staff-claim")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "staff-claim-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
     for path in ("/admin/", "/admin/claims/claim/", f"/admin/claims/complaint/{claim.complaint_id}/change/"):
         _visit(page, live_server.url + path)
     _visit(page, f"{live_server.url}/api/docs/")
