@@ -90,6 +90,8 @@ def child(argv: list[str]) -> None:
     built = {}
     if args.rebuild or have < args.waybills:
         if have:
+            with connection.cursor() as cur:  # flush TRUNCATEs the ledger: maintenance of a bench database
+                cur.execute("SET yinzunda.ledger_maintenance = 'on'")
             call_command("flush", verbosity=0, interactive=False)
         print(f"Building {args.waybills:,} waybills in {connection.settings_dict['NAME']} ...", flush=True)
         with transaction.atomic():
