@@ -85,7 +85,7 @@ def prefill(url: str, carrier_id: int, count: int) -> int:
                 " delivery_method, proof_type, proof_url, note, received_at, late)"
                 " SELECT %s, (%s::bigint[])[1 + (g * 7919) %% %s], 'fill-' || g, 'ARRIVED_AT_HUB',"
                 " now() - interval '29 days' + g * interval '1 millisecond', '杭州转运中心', '', '', '', '', now(), false"
-                " FROM generate_series(%s, %s) AS g",
+                " FROM generate_series(%s::bigint, %s::bigint) AS g",
                 [carrier_id, ids, len(ids), done, done + step - 1],
             )
             conn.commit()

@@ -120,8 +120,13 @@ class WaybillSequence(models.Model):
 
 
 class TrackingEvent(models.Model):
-    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="tracking_events")
-    waybill = models.ForeignKey(Waybill, on_delete=models.CASCADE, related_name="events")
+    # No single-column index on either foreign key: (carrier, event_id) and (waybill, occurred_at)
+    # below start with them and serve every lookup and the PROTECT/CASCADE checks; two more
+    # indexes would only cost inserts (docs/PERFORMANCE.md, "What each index costs").
+    carrier = models.ForeignKey(
+        "carriers.Carrier", on_delete=models.PROTECT, related_name="tracking_events", db_index=False
+    )
+    waybill = models.ForeignKey(Waybill, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_id = models.CharField(_("快递事件编号"), max_length=64)
     code = models.CharField(_("事件"), max_length=32, choices=EventCode.choices)
     occurred_at = models.DateTimeField(_("发生时间"))
