@@ -18,6 +18,7 @@ from . import metrics
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 access_log = logging.getLogger("yinzunda.request")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
@@ -50,8 +51,9 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             elapsed = time.perf_counter() - started
-            metrics.REQUESTS.labels(request.method, str(response.status_code)).inc()
-            metrics.REQUEST_SECONDS.labels(request.method).observe(elapsed)
+            method = request.method if request.method in _METHODS else "other"  # bounded label values
+            metrics.REQUESTS.labels(method, str(response.status_code)).inc()
+            metrics.REQUEST_SECONDS.labels(method).observe(elapsed)
             access_log.info(
                 "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000,
                 extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 1)},
