@@ -25,8 +25,8 @@ from .reference import CARRIERS, MERCHANTS, DemoMerchant
 
 # Waybills printed on a merchant's own carrier account get serials far above the platform's.
 EXTERNAL_SERIAL_BASE = 7_000_000_000
-# The shops print their waybills twice a day (local time), orders of the last half hour wait.
-SHIPPING_RUNS = (time(11, 0), time(17, 0))
+# The shops print their waybills once a day (local time); orders of the last half hour wait.
+SHIPPING_RUNS = (time(16, 0),)
 PACKING = timedelta(minutes=30)
 
 
