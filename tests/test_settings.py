@@ -121,6 +121,13 @@ def test_compose_file_runs_web_worker_and_beat_on_production_settings():
     assert routed <= served
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     assert services["postgres"]["image"] == "postgres:16" and "healthcheck" in services["postgres"]
+    # the database settings docs/SCALING.md asks for ship with the compose file
+    postgres = services["postgres"]["command"]
+    assert postgres[0] == "postgres" and all(flag == "-c" for flag in postgres[1::2])
+    settings_given = dict(item.split("=", 1) for item in postgres[2::2])
+    for name in ("shared_buffers", "max_wal_size", "autovacuum_naptime", "autovacuum_vacuum_cost_limit",
+                 "shared_preload_libraries"):
+        assert name in settings_given
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM python:3.11-slim" in dockerfile and "gettext" in dockerfile
     assert "\nUSER " in dockerfile  # the processes do not run as root
