@@ -223,19 +223,19 @@ class ClaimTransition(models.Model):
         STAFF = "staff", _("平台运营")
         BUYER = "buyer", _("买家")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
-    from_status = models.CharField(max_length=16, blank=True, choices=Claim.Status.choices)
-    to_status = models.CharField(max_length=16, choices=Claim.Status.choices)
-    actor = models.CharField(max_length=16, choices=Actor.choices)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("索赔"))
+    from_status = models.CharField(_("原状态"), max_length=16, blank=True, choices=Claim.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Claim.Status.choices)
+    actor = models.CharField(_("操作方"), max_length=16, choices=Actor.choices)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_carrier = models.ForeignKey(
         "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(blank=True, max_length=2000)
-    evidence = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("理由"), blank=True, max_length=2000)
+    evidence = models.JSONField(_("证据"), default=list, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -312,18 +312,20 @@ class Settlement(models.Model):
 class Notification(models.Model):
     """The merchant dashboard inbox of claim events (also e-mailed)."""
 
-    merchant = models.ForeignKey("orders.Merchant", on_delete=models.CASCADE, related_name="notifications")
+    merchant = models.ForeignKey(
+        "orders.Merchant", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("商家")
+    )
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     complaint = models.ForeignKey(
         Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(_("标题"), max_length=200)
     # The untranslated message and its values: the inbox renders them in the reader's language.
     title_template = models.CharField(max_length=200, blank=True)
     params = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    body = models.TextField(_("内容"), blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     # Set once the daily digest carried it (merchants who chose the digest get no single e-mails).
     digested_at = models.DateTimeField(null=True, blank=True)
 

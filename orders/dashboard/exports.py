@@ -11,8 +11,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carriers.choices import ComplaintType
 from claims.models import Claim
-from waybills.models import Waybill
+from waybills.models import DeliveryMethod, Waybill
 from yinzunda.masking import mask_name, mask_phone
 from yinzunda.money import money
 
@@ -50,6 +51,7 @@ def stream_csv(*, filename: str, header: list[str], rows: Iterable[list]) -> Str
 
 def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
     statuses = dict(Waybill.Status.choices)
+    methods = dict(DeliveryMethod.choices)
     rows = queryset.order_by("-created_at", "-id").values_list(
         "order_number",
         "created_at",
@@ -85,9 +87,12 @@ def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
             carrier or "",
             waybill or "",
             str(statuses.get(status, status or "")),
-            method or "",
+            str(methods.get(method, method or "")),
             _local(delivered),
             _("是") if yz else _("否"),
+            # The codes in their own columns (stable for spreadsheets and scripts; the labels follow the language).
+            status or "",
+            method or "",
         ]
 
 
@@ -104,11 +109,14 @@ def order_header() -> list[str]:
         _("签收方式"),
         _("签收时间"),
         _("音尊达"),
+        _("物流状态代码"),
+        _("签收方式代码"),
     ]
 
 
 def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
     statuses = dict(Claim.Status.choices)
+    types = dict(ComplaintType.choices)
     rows = queryset.order_by("-opened_at", "-id").values_list(
         "id",
         "opened_at",
@@ -141,12 +149,14 @@ def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
             order,
             waybill,
             carrier,
-            ctype,
+            str(types.get(ctype, ctype)),
             amount,
             str(statuses.get(status, status)),
             _local(resolved),
             sref or "",
             _local(paid),
+            ctype,
+            status,
         ]
 
 
@@ -163,6 +173,8 @@ def claim_header() -> list[str]:
         _("结论时间"),
         _("结算单号"),
         _("到账时间"),
+        _("违约类型代码"),
+        _("状态代码"),
     ]
 
 
@@ -184,6 +196,7 @@ def ledger_rows(queryset: QuerySet[LedgerEntry], *, opening_balance: Decimal) ->
             order_number or "",
             claim_id or "",
             memo,
+            kind,
         ]
 
 
@@ -197,4 +210,5 @@ def ledger_header() -> list[str]:
         _("订单号"),
         _("索赔编号"),
         _("备注"),
+        _("类型代码"),
     ]

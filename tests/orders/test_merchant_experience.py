@@ -244,3 +244,36 @@ def test_digest_merchants_get_one_daily_email_instead(merchant_client, shop, zto
     assert first.reference in digest.body and second.reference in digest.body
     assert "/dashboard/aftersales/" in digest.body
     assert notification_digests_send() == 0  # nothing new: no second e-mail
+
+
+# --- English -------------------------------------------------------------------------------------
+
+
+def test_csv_exports_carry_labels_and_codes_in_their_own_columns(merchant_client, shop, zto):
+    import csv
+    import io
+
+    order = shipped_order(merchant=shop, carrier=zto)
+    buy(order)
+    deliver(order, method="station")
+    paid_claim(order=order)
+    def rows(name):
+        text = b"".join(merchant_client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en").streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text)))
+    orders = rows("dashboard:export_orders")
+    assert orders[0][-2:] == ["Tracking status code", "Delivery method code"]
+    assert orders[1][-2:] == ["delivered", "station"] and orders[1][8] != "station"
+    claims = rows("dashboard:export_claims")
+    assert claims[1][-2:] == ["not_to_door", "settled"] and claims[1][5] != "not_to_door"
+    ledger = rows("dashboard:export_ledger")
+    assert ledger[0][-1] == "Kind code" and {r[-1] for r in ledger[1:]} == {"fee", "compensation"}
+
+
+def test_english_pages_show_decision_reasons_and_ledger_in_english(merchant_client, client, shop, zto):
+    complaint = _forwarded(shop, zto)
+    url = reverse("dashboard:aftersales_detail", args=[complaint.reference])
+    page = merchant_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert complaint.decision_reason not in page  # stored in Chinese, shown translated
+    buy(shipped_order(merchant=shop, carrier=zto))
+    ledger = merchant_client.get(reverse("dashboard:ledger"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "音尊达服务费" not in ledger

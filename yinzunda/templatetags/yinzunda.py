@@ -69,3 +69,10 @@ EVIDENCE_TYPE_LABELS = {
 def evidence_type(value) -> str:
     """An evidence type code as a readable label; an unknown code is shown as it is."""
     return str(EVIDENCE_TYPE_LABELS.get(value, value or "—"))
+
+
+@register.filter
+def stored_text(value) -> str:
+    """A text stored in the default language (a decision reason) in the reader's language when
+    it is one of the catalogue's messages; otherwise as stored."""
+    return _(value) if value else ""
