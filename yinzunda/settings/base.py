@@ -364,6 +364,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The access line per request (method, path, status, duration, request id).
         "yinzunda.request": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO")},
+        # WeasyPrint (evidence PDF) logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 AXES_VERBOSE = False
