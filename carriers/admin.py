@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -16,12 +17,15 @@ from .models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from .outbound import EXCERPT_CHARS
 from .services import (
     carrier_token_create,
     carrier_token_revoke,
     carrier_token_rotate,
     carrier_tokens_revoke_all,
     carrier_tokens_rotate_all,
+    carrier_webhook_prepare,
+    carrier_webhook_secret_rotate,
     tariff_version_create,
     webhook_replay,
 )
@@ -50,7 +54,7 @@ class CarrierAdminForm(forms.ModelForm):
     class Meta:
         model = Carrier
         fields = [
-            "code", "name", "name_en", "is_partner", "waybill_prefix", "webhook_url", "webhook_secret",
+            "code", "name", "name_en", "is_partner", "waybill_prefix", "webhook_url",
             "response_deadline_hours", "created_at",
         ]
 
@@ -62,15 +66,61 @@ class CarrierAdminForm(forms.ModelForm):
         return value
 
 
+def _show_webhook_secret_once(request, carrier: Carrier, secret: str) -> None:
+    messages.warning(
+        request,
+        _("%(carrier)s 的回调签名密钥（只显示这一次，请立即交给快递公司）：%(secret)s")
+        % {"carrier": carrier.name, "secret": secret},
+    )
+
+
 @admin.register(Carrier)
 class CarrierAdmin(SimpleHistoryAdmin):
     form = CarrierAdminForm
-    list_display = ["code", "name", "is_partner", "live_since", "waybill_prefix", "webhook_url", "response_deadline_hours"]
-    list_filter = ["is_partner"]
+    list_display = [
+        "code", "name", "is_partner", "live_since", "waybill_prefix", "webhook_url", "webhook_failing",
+        "response_deadline_hours",
+    ]
+    list_filter = ["is_partner", ("webhook_failing_since", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name", "name_en"]
-    readonly_fields = ["webhook_verified_at", "live_since", "last_scan_at"]
+    readonly_fields = [
+        "webhook_secret_state", "webhook_verified_at", "webhook_failure_streak", "webhook_failing_since",
+        "live_since", "last_scan_at",
+    ]
     inlines = [CarrierTokenInline]
-    actions = ["issue_token", "rotate_tokens", "revoke_tokens"]
+    actions = ["issue_token", "rotate_tokens", "revoke_tokens", "rotate_webhook_secret"]
+
+    @admin.display(boolean=True, description=gettext_lazy("回调故障"))
+    def webhook_failing(self, obj: Carrier) -> bool:
+        return obj.webhook_failing_since is not None
+
+    @admin.display(description=gettext_lazy("回调签名密钥"))
+    def webhook_secret_state(self, obj: Carrier) -> str:
+        """Never the secret itself: it is shown once, when generated."""
+        if not obj.webhook_secret:
+            return _("未生成（登记回调地址时自动生成）")
+        state = _("已生成（只在生成时显示一次）")
+        if obj.webhook_secret_previous and obj.webhook_secret_previous_until:
+            state += " " + _("旧密钥同时签名至 %(at)s") % {
+                "at": timezone.localtime(obj.webhook_secret_previous_until).strftime("%Y-%m-%d %H:%M")
+            }
+        return state
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "webhook_url":
+            kwargs["assume_scheme"] = "https"  # a bare host name means https, the only scheme allowed
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj: Carrier, form, change) -> None:
+        new_secret = carrier_webhook_prepare(carrier=obj)
+        super().save_model(request, obj, form, change)
+        if new_secret:
+            _show_webhook_secret_once(request, obj, new_secret)
+
+    @admin.action(description=gettext_lazy("轮换回调签名密钥（旧密钥继续签名 24 小时）"))
+    def rotate_webhook_secret(self, request, queryset) -> None:
+        for carrier in queryset:
+            _show_webhook_secret_once(request, carrier, carrier_webhook_secret_rotate(carrier=carrier))
 
     @admin.action(description=gettext_lazy("生成新的 API 令牌"))
     def issue_token(self, request, queryset) -> None:
@@ -175,21 +225,27 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["attempted_at", "url", "status_code", "duration_ms", "error"]
+    fields = ["attempted_at", "url", "status_code", "duration_ms", "answer_excerpt"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description=gettext_lazy("错误或应答摘要"))
+    def answer_excerpt(self, obj: WebhookAttempt) -> str:
+        """A short excerpt only (escaped by the template): a carrier's answer is not ours to display."""
+        return obj.error[:EXCERPT_CHARS]
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event_id", "event_type", "carrier", "status", "attempt_count", "next_attempt_at", "created_at", "delivered_at"]
+    list_display = ["event_id", "event_type", "carrier", "sequence", "status", "attempt_count", "next_attempt_at",
+                    "created_at", "delivered_at"]
     list_filter = ["status", "event_type", "carrier"]
     list_select_related = ["carrier"]
     search_fields = ["event_id"]
-    readonly_fields = ["carrier", "event_id", "event_type", "payload", "status", "attempt_count",
-                       "next_attempt_at", "created_at", "delivered_at"]
+    readonly_fields = ["carrier", "event_id", "sequence", "event_type", "payload", "status", "attempt_count",
+                       "next_attempt_at", "retry_until", "created_at", "delivered_at"]
     inlines = [WebhookAttemptInline]
     actions = ["replay"]
 

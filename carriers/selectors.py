@@ -1,11 +1,13 @@
-"""Reads about carriers: current tariff, payouts, and the carrier API's scoped claims/settlements."""
+"""Reads about carriers: current tariff, payouts, and the webhook events raised for a carrier."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Carrier, Tariff, TariffPayout
+from .models import Carrier, Tariff, TariffPayout, WebhookDelivery
 
 
 def tariff_current(*, carrier: Carrier, at=None) -> Tariff | None:
@@ -17,3 +19,15 @@ def tariff_payout(*, tariff: Tariff, complaint_type: str) -> Decimal | None:
     payout = TariffPayout.objects.filter(tariff=tariff, complaint_type=complaint_type).first()
     return payout.amount if payout else None
 
+
+
+def webhook_events_list(
+    *, carrier: Carrier, since: datetime | None = None, after_sequence: int | None = None
+) -> QuerySet[WebhookDelivery]:
+    """Every webhook event raised for the carrier (delivered or not, with or without a URL)."""
+    queryset = WebhookDelivery.objects.filter(carrier=carrier)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if after_sequence is not None:
+        queryset = queryset.filter(sequence__gt=after_sequence)
+    return queryset.order_by("sequence")

@@ -1,11 +1,15 @@
-"""Writes about carriers: API tokens (create, revoke, rotate) and queuing webhooks."""
+"""Writes about carriers: API tokens (create, revoke, rotate), webhook secrets and raising webhook events."""
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +24,7 @@ from .models import (
     Tariff,
     TariffPayout,
     WebhookDelivery,
+    WebhookSequence,
     hash_token,
 )
 
@@ -63,30 +68,118 @@ def carrier_tokens_rotate_all(*, carrier: Carrier, name: str = "") -> tuple[Carr
     return carrier_token_create(carrier=carrier, name=name)
 
 
-def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery | None:
-    """Record a webhook for the carrier and send it after commit; none if no URL is registered."""
-    if not carrier.webhook_url:
-        return None
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker, not a secret
+
+
+def webhook_secret_generate() -> str:
+    """`whsec_` + base64 of 32 random bytes: the format Standard Webhooks libraries take as is."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def carrier_webhook_prepare(*, carrier: Carrier) -> str | None:
+    """Before saving a carrier whose URL was edited: a URL always has a generated secret.
+
+    Returns the new secret (to show once) when one had to be generated. A changed URL starts
+    with a clean failure record."""
+    new_secret = None
+    if carrier.webhook_url and not carrier.webhook_secret:
+        new_secret = carrier.webhook_secret = webhook_secret_generate()
+    if carrier.pk:
+        old_url = Carrier.objects.filter(pk=carrier.pk).values_list("webhook_url", flat=True).first()
+        if old_url != carrier.webhook_url:
+            carrier.webhook_failure_streak, carrier.webhook_failing_since = 0, None
+    return new_secret
+
+
+@transaction.atomic
+def carrier_webhook_secret_rotate(*, carrier: Carrier, overlap: timedelta | None = None) -> str:
+    """A new secret, returned once; the old one keeps signing beside it for `overlap` (24 h by default)."""
+    carrier = Carrier.objects.select_for_update(no_key=True).get(pk=carrier.pk)
+    overlap = settings.YINZUNDA_WEBHOOK_SECRET_OVERLAP if overlap is None else overlap
+    if carrier.webhook_secret:
+        carrier.webhook_secret_previous = carrier.webhook_secret
+        carrier.webhook_secret_previous_until = timezone.now() + overlap
+    carrier.webhook_secret = webhook_secret_generate()
+    carrier.save(update_fields=["webhook_secret", "webhook_secret_previous", "webhook_secret_previous_until"])
+    return carrier.webhook_secret
+
+
+class _PayloadEncoder(json.JSONEncoder):
+    """Times as in the API (Asia/Shanghai, +08:00), money and ids as strings."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            return timezone.localtime(o).isoformat() if timezone.is_aware(o) else o.isoformat()
+        if isinstance(o, date):
+            return o.isoformat()
+        if isinstance(o, Decimal | uuid.UUID):
+            return str(o)
+        return super().default(o)
+
+
+def _webhook_sequence_next(carrier_id: int) -> tuple[int, str]:
+    """The carrier's next sequence and its current URL, in one round trip.
+
+    The upsert locks the counter row until commit, so a carrier's events commit in sequence
+    order and a catch-up by sequence never skips a late commit."""
+    table, carriers = WebhookSequence._meta.db_table, Carrier._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH next AS (INSERT INTO {table} (carrier_id, last) VALUES (%s, 1) "  # noqa: S608 - table names from the models
+            f"ON CONFLICT (carrier_id) DO UPDATE SET last = {table}.last + 1 RETURNING last) "
+            f"SELECT next.last, c.webhook_url FROM next, {carriers} c WHERE c.id = %s",
+            [carrier_id, carrier_id],
+        )
+        return cursor.fetchone()
+
+
+@transaction.atomic(savepoint=False)  # no savepoint round trips inside the caller's transaction
+def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery:
+    """Raise a webhook event for the carrier: the one call for every event type.
+
+    The event is always recorded (with the carrier's next `sequence`), so the carrier can catch
+    up through `GET /api/v1/carrier/webhook-events`; it is sent after commit only when the carrier
+    has a URL registered. `payload` becomes the body's `data`; datetimes in it are written in
+    +08:00 and Decimals as strings."""
+    if event_type not in WebhookDelivery.EventType.values:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    now = timezone.now()
+    sequence, url = _webhook_sequence_next(carrier.pk)
     event_id = f"evt_{uuid.uuid4().hex}"
+    envelope = {
+        "event_id": event_id,
+        "type": event_type,
+        "sequence": sequence,
+        "created_at": now,
+        "data": payload,
+    }
     delivery = WebhookDelivery.objects.create(
         carrier=carrier,
         event_id=event_id,
+        sequence=sequence,
         event_type=event_type,
-        payload={"event_id": event_id, "type": event_type, "created_at": timezone.now().isoformat(), "data": payload},
-        next_attempt_at=timezone.now(),
+        payload=json.loads(json.dumps(envelope, cls=_PayloadEncoder)),
+        status=WebhookDelivery.Status.PENDING if url else WebhookDelivery.Status.NO_ENDPOINT,
+        next_attempt_at=now if url else None,
+        retry_until=now + settings.YINZUNDA_WEBHOOK_RETRY_WINDOW,
+        created_at=now,
     )
-    task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
+    if url:
+        task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
     return delivery
 
 
 @transaction.atomic
 def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again (same event_id, fresh retry budget), e.g. after the carrier fixed its endpoint."""
+    """Send a delivery again (same event_id, fresh retry window), e.g. after the carrier fixed its endpoint."""
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    now = timezone.now()
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.attempt_count = 0
-    delivery.next_attempt_at = timezone.now()
-    delivery.save(update_fields=["status", "attempt_count", "next_attempt_at"])
+    delivery.next_attempt_at = now
+    delivery.claimed_until = None
+    delivery.retry_until = now + settings.YINZUNDA_WEBHOOK_RETRY_WINDOW
+    delivery.save(update_fields=["status", "attempt_count", "next_attempt_at", "claimed_until", "retry_until"])
     task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
     return delivery
 
@@ -128,7 +221,9 @@ def webhook_ping(*, carrier: Carrier) -> webhooks.PostResult:
         "event_id": f"evt_ping_{uuid.uuid4().hex}", "type": "ping",
         "created_at": timezone.localtime().isoformat(), "data": {"carrier": carrier.code},
     }
-    result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=payload)
+    result = webhooks.post_signed(
+        url=carrier.webhook_url, secrets=carrier.webhook_signing_secrets(), event_id=payload["event_id"], payload=payload
+    )
     if result.ok:
         Carrier.objects.filter(pk=carrier.pk).update(
             webhook_verified_at=timezone.now(), webhook_verified_url=carrier.webhook_url

@@ -1,80 +1,80 @@
-"""Celery tasks for carriers: webhook delivery with retries and backoff, sweeps, idempotency purge."""
+"""Celery tasks for carriers: webhook delivery (retries with backoff and jitter), sweeps, purges."""
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
+from django.core.mail import mail_admins
 
-from . import services, webhooks
-from .models import WebhookAttempt, WebhookDelivery
+from yinzunda.outbox import operator_alert_raise
 
-MAX_ATTEMPTS = 8
+from . import deliveries, services, webhooks
+from .deliveries import FAILING_ALERT
+from .models import Carrier
+
+logger = logging.getLogger(__name__)
 
 
-def backoff_seconds(attempt: int) -> int:
-    """30 s, 1 min, 2 min, 4 min ... capped at 6 h: about 64 minutes over the 8 attempts."""
-    return min(settings.YINZUNDA_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1), 6 * 3600)
+def _schedule(delivery_id: int, seconds: float) -> None:
+    """A countdown for the next try; `next_attempt_at` and the minute sweep back it up."""
+    try:
+        webhook_deliver.apply_async((delivery_id,), countdown=seconds)
+    except Exception:  # the broker is away: the sweep finds the delivery due later
+        logger.warning("webhook delivery %s: retry not scheduled (broker down), the sweep will", delivery_id)
 
 
 @shared_task(acks_late=True)
 def webhook_deliver(delivery_id: int) -> str:
-    """One attempt, if due; a failure schedules the next one with exponential backoff.
+    """One attempt, if due: claim (short transaction), POST (no transaction), record (short transaction).
 
     The retry is both a Celery countdown and `next_attempt_at` (which the minute sweep reads),
     so a lost broker message only delays it; whichever comes second finds it not due and stops.
     """
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("carrier")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
-            .first()
-        )
-        now = timezone.now()
-        if delivery is None:
-            return "skipped"
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-            return "not_due"
-        carrier = delivery.carrier
-        if not carrier.webhook_url:
-            result = webhooks.PostResult(None, "carrier has no webhook URL", 0)
-        else:
-            result = webhooks.post_signed(url=carrier.webhook_url, secret=carrier.webhook_secret, payload=delivery.payload)
-        WebhookAttempt.objects.create(
-            delivery=delivery, url=carrier.webhook_url[:500], status_code=result.status_code,
-            error=result.error, duration_ms=result.duration_ms,
-        )
-        delivery.attempt_count += 1
-        now = timezone.now()
-        if result.ok:
-            delivery.status = WebhookDelivery.Status.DELIVERED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif delivery.attempt_count >= MAX_ATTEMPTS:
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.next_attempt_at = None
-        else:
-            delay = backoff_seconds(delivery.attempt_count)
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-            transaction.on_commit(lambda: webhook_deliver.apply_async((delivery.pk,), countdown=delay), robust=True)
-        delivery.save(update_fields=["attempt_count", "status", "delivered_at", "next_attempt_at"])
-        return delivery.status
+    claimed = deliveries.webhook_delivery_claim(delivery_id=delivery_id)
+    if isinstance(claimed, deliveries.Deferred):
+        if claimed.retry_in is not None:
+            _schedule(delivery_id, claimed.retry_in)
+        return claimed.reason
+    result = webhooks.post_signed(
+        url=claimed.url, secrets=claimed.secrets, event_id=claimed.event_id, payload=claimed.payload
+    )
+    recorded = deliveries.webhook_attempt_record(claimed=claimed, result=result)
+    if recorded.retry_in is not None:
+        _schedule(delivery_id, recorded.retry_in)
+    return recorded.status
 
 
 @shared_task
 def webhooks_sweep_pending() -> int:
-    """Retries whose time has come (and any whose enqueue was lost while the broker was down)."""
-    due = list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
-        ).values_list("pk", flat=True)[:500]
-    )
+    """Beat, every minute: retries whose time has come, lapsed claims, enqueues lost with the broker."""
+    due = deliveries.webhook_deliveries_due()
     for pk in due:
         webhook_deliver.delay(pk)
     return len(due)
+
+
+@shared_task
+def webhook_endpoint_failing_notify(carrier_id: int) -> None:
+    """Tell the operators that a carrier's endpoint keeps failing: an operator alert (with its
+    ERROR log line) and an e-mail to ADMINS. The first success resolves the alert."""
+    carrier = Carrier.objects.filter(pk=carrier_id, webhook_failing_since__isnull=False).first()
+    if carrier is None:
+        return  # recovered meanwhile
+    subject = f"Webhook endpoint of {carrier.code} failing"
+    message = (
+        f"{carrier.name} ({carrier.code}): {carrier.webhook_failure_streak} deliveries in a row failed "
+        f"since {carrier.webhook_failing_since.isoformat()} at {carrier.webhook_url}. Deliveries keep "
+        "retrying with backoff and resume as soon as the endpoint answers 2xx; see the admin's "
+        "webhook deliveries for the attempts."
+    )
+    operator_alert_raise(kind=FAILING_ALERT, key=carrier.code, message=message)  # also logs at ERROR
+    mail_admins(subject, message, fail_silently=True)
+
+
+@shared_task
+def webhook_events_purge() -> int:
+    """Beat, daily: forget webhook events past the catch-up retention (≥ 30 days)."""
+    return deliveries.webhook_events_purge()
 
 
 @shared_task

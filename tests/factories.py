@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from carriers.choices import ComplaintType
 from carriers.models import Carrier, Tariff, TariffPayout
+from carriers.services import webhook_secret_generate
 from claims.models import Complaint
 from orders.models import Merchant, MerchantMember, Order
 from waybills.models import Waybill
@@ -33,7 +34,7 @@ class CarrierFactory(factory.django.DjangoModelFactory):
     is_partner = True
     waybill_prefix = factory.Sequence(lambda n: chr(65 + (n // 26) % 26) + chr(65 + n % 26))
     webhook_url = ""
-    webhook_secret = "whsec_test"
+    webhook_secret = factory.LazyFunction(webhook_secret_generate)
     tariff = factory.RelatedFactory("tests.factories.TariffFactory", factory_related_name="carrier")
 
 

@@ -144,9 +144,27 @@ def test_tariff_payout_is_positive_and_once_per_complaint_type():
 
 def test_webhook_event_id_is_unique():
     carrier = CarrierFactory(tariff=None)
-    WebhookDelivery.objects.create(carrier=carrier, event_id="evt_1", event_type="claim.opened", payload={})
-    refused(lambda: WebhookDelivery.objects.create(carrier=carrier, event_id="evt_1", event_type="claim.opened",
-                                                   payload={}), "event_id")
+    WebhookDelivery.objects.create(carrier=carrier, event_id="evt_1", sequence=1, event_type="claim.opened", payload={})
+    refused(lambda: WebhookDelivery.objects.create(carrier=carrier, event_id="evt_1", sequence=2,
+                                                   event_type="claim.opened", payload={}), "event_id")
+
+
+def test_webhook_sequence_is_unique_per_carrier():
+    carrier, other = CarrierFactory(tariff=None), CarrierFactory(tariff=None)
+    WebhookDelivery.objects.create(carrier=carrier, event_id="evt_1", sequence=1, event_type="claim.opened", payload={})
+    WebhookDelivery.objects.create(carrier=other, event_id="evt_2", sequence=1, event_type="claim.opened", payload={})
+    refused(lambda: WebhookDelivery.objects.create(carrier=carrier, event_id="evt_3", sequence=1,
+                                                   event_type="claim.opened", payload={}),
+            "webhook_sequence_unique_per_carrier")
+
+
+def test_a_carrier_webhook_url_needs_a_generated_secret():
+    carrier = CarrierFactory(tariff=None, webhook_secret="")
+    refused(lambda: Carrier.objects.filter(pk=carrier.pk).update(webhook_url="https://hooks.example/"),
+            "carrier_webhook_secret_when_url")
+    refused(lambda: Carrier.objects.filter(pk=carrier.pk).update(webhook_url="https://hooks.example/",
+                                                                 webhook_secret="typed-by-hand"),
+            "carrier_webhook_secret_when_url")
 
 
 def test_idempotency_key_is_unique_per_carrier():

@@ -8,6 +8,7 @@ from .events import EventsIngestView
 from .exceptions import api_not_found
 from .photos import ComplaintPhotoView
 from .settlements import SettlementConfirmPaymentView, SettlementDetailView, SettlementListView
+from .webhook_events import WebhookEventListView
 
 
 class BoundedIdConverter:
@@ -40,6 +41,7 @@ urlpatterns = [
         SettlementConfirmPaymentView.as_view(),
         name="carrier-settlement-confirm-payment",
     ),
+    path("v1/carrier/webhook-events", WebhookEventListView.as_view(), name="carrier-webhook-events"),
     path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
     # Split: the init script comes from its own URL, so the CSP needs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", **public), name="api-docs"),

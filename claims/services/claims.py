@@ -24,22 +24,10 @@ from yinzunda.money import money
 
 from ..errors import ClaimTransitionNotAllowed
 from ..models import Claim, ClaimTransition, Complaint
+from ..selectors.webhook_payloads import claim_webhook_payload
 from .notifications import notification_create
 
 Actor = ClaimTransition.Actor
-
-
-def claim_webhook_payload(claim: Claim) -> dict:
-    return {
-        "claim_id": claim.pk,
-        "waybill_number": claim.waybill.number,
-        "status": claim.status,
-        "complaint_type": claim.complaint_type,
-        "amount": str(claim.amount),
-        "currency": "CNY",
-        "deadline_at": claim.deadline_at.isoformat(),
-        "updated_at": claim.updated_at.isoformat(),
-    }
 
 
 def claim_open(

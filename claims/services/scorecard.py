@@ -97,7 +97,9 @@ def scorecard_week_compute(*, week_start: date, now: datetime | None = None) -> 
         .values_list("claim__carrier_id", "claim__resolved_at", "created_at")
     ):
         payments[carrier_id].append((resolved_at, settled_at))
-    deliveries = WebhookDelivery.objects.filter(created_at__gte=start, created_at__lt=end)
+    deliveries = WebhookDelivery.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
+        status=WebhookDelivery.Status.NO_ENDPOINT  # recorded for catch-up only: never meant to be sent
+    )
     for r in deliveries.order_by().values("carrier_id").annotate(
         n=Count("id"), ok=Count("id", filter=Q(status=WebhookDelivery.Status.DELIVERED))
     ):

@@ -20,6 +20,7 @@ from yinzunda.money import money
 from ..errors import PaymentAmountMismatch, SettlementAlreadyPaid
 from ..models import Claim, Settlement
 from ..selectors.claims import claims_to_settle
+from ..selectors.webhook_payloads import settlement_webhook_payload
 from .claims import Actor, _claim_transition
 from .notifications import notification_create
 
@@ -53,13 +54,7 @@ def settlement_issue(*, carrier: Carrier, period_end: datetime, now: datetime | 
     webhook_enqueue(
         carrier=carrier,
         event_type="settlement.issued",
-        payload={
-            "settlement_id": settlement.pk,
-            "reference": settlement.reference,
-            "claim_count": settlement.claim_count,
-            "total_amount": str(settlement.total_amount),
-            "currency": "CNY",
-        },
+        payload=settlement_webhook_payload(settlement, claim_ids=[c.pk for c in claims]),
     )
     return settlement
 

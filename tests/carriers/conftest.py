@@ -90,8 +90,8 @@ def waybill_b(carrier_b):
     return WaybillFactory(carrier=carrier_b, service_codes=["SVC-WBHOMEDELIVERY"])
 
 
-def open_claim(waybill, **kwargs):
-    complaint = ComplaintFactory(waybill=waybill)
+def open_claim(waybill, *, description: str | None = None, **kwargs):
+    complaint = ComplaintFactory(waybill=waybill, **({"description": description} if description else {}))
     return claim_open(
         waybill=waybill,
         complaint=complaint,

@@ -2,7 +2,8 @@
 
 With ROUTING_TEST_DELAY and ROUTING_TEST_MARKER set, the first routing run (per marker file)
 records its pid in the marker and sleeps inside the routing transaction, so a test can
-`kill -9` the worker mid-routing. Nothing in the product reads these variables.
+`kill -9` the worker mid-routing. With YINZUNDA_TEST_LOCAL_WEBHOOK_RECEIVERS set, webhooks may
+reach the tests' local http receivers. Nothing in the product reads these variables.
 """
 from __future__ import annotations
 
@@ -31,12 +32,22 @@ def _install_delay() -> None:
     routing.route_complaint = slow_route_complaint
 
 
+def _allow_local_webhook_receivers() -> None:
+    """YINZUNDA_TEST_LOCAL_WEBHOOK_RECEIVERS=1: webhooks may go to plain-http receivers on loopback."""
+    if os.environ.get("YINZUNDA_TEST_LOCAL_WEBHOOK_RECEIVERS"):
+        from django.conf import settings
+
+        settings.YINZUNDA_WEBHOOK_ALLOW_HTTP = True
+        settings.YINZUNDA_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 def main() -> None:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yinzunda.settings.base")
     django.setup()
     _install_delay()
+    _allow_local_webhook_receivers()
     from celery.bin.celery import main as celery_main
 
     sys.argv = ["celery", *sys.argv[1:]]

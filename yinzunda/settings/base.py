@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.notification_digests_send",
         "schedule": crontab(hour=8, minute=0),
     },
+    "carriers-purge-webhook-events": {
+        "task": "carriers.tasks.webhook_events_purge",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "carriers-purge-idempotency-records": {
         "task": "carriers.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -281,10 +285,16 @@ SPECTACULAR_SETTINGS = {
         "每个令牌只能看到、操作本快递公司的面单、索赔和结算单，其他一律 404。\n\n"
         "错误统一为 `{\"error\": {\"code\", \"message\", \"fields\": {...}}}`；"
         "改变状态的请求支持 `Idempotency-Key` 头；每个令牌有请求频率上限，超出返回 429 与 `Retry-After`。\n\n"
-        "回调（webhook）：`claim.opened`、`claim.auto_accepted`、`claim.resolved`、`settlement.issued`，POST JSON "
-        "`{\"event_id\", \"type\", \"created_at\", \"data\"}` 到登记的地址；`event_id` 在重试间不变（请按它去重）。"
-        "签名头 `X-Yinzunda-Signature: t=<unix>,v1=<hex>`，其中 hex = HMAC-SHA256(密钥, \"<t>.\" + 原始请求体)；"
-        "请用常数时间比较并拒绝 5 分钟以外的 t。非 2xx 应答按 30 秒起、逐次加倍的间隔重试，最多 8 次。"
+        "回调（webhook）：`claim.opened`、`claim.auto_accepted`、`claim.resolved`、`settlement.issued`、"
+        "`waybill.issued`、`waybill.service_added`、`waybill.service_removed`、`consent.recorded`，POST JSON "
+        "`{\"event_id\", \"type\", \"sequence\", \"created_at\", \"data\"}` 到登记的 https 地址；"
+        "`event_id` 在重试间不变（请按它去重），`sequence` 按快递公司严格递增，时间为 +08:00。"
+        "签名头 `X-Yinzunda-Signature: t=<unix>,v1=<hex>`，其中 hex = HMAC-SHA256(密钥, \"<t>.\" + 原始请求体)"
+        "（Stripe 的方案，`stripe.WebhookSignature.verify_header` 可验证）；同时带 Standard Webhooks 头 "
+        "`webhook-id`、`webhook-timestamp`、`webhook-signature`（`standardwebhooks` 库可验证）。"
+        "密钥轮换后 24 小时内新旧密钥同时签名。请用常数时间比较并拒绝 5 分钟以外的时间戳。"
+        "非 2xx 应答按 30 秒起、逐次加倍（最长 6 小时，±20% 抖动）的间隔重试 3 天；"
+        "漏收的事件可用 `GET /api/v1/carrier/webhook-events` 补收（保留 31 天）。"
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -329,8 +339,21 @@ YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
 YINZUNDA_AFTERSALES_TARGET_HOURS = int(os.environ.get("YINZUNDA_AFTERSALES_TARGET_HOURS", "48"))
 YINZUNDA_SITE_URL = os.environ.get("YINZUNDA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 YINZUNDA_SUPPORT_CONTACT = os.environ.get("YINZUNDA_SUPPORT_CONTACT", "平台客服热线 400-000-0000（每天 9:00–21:00）")
-YINZUNDA_WEBHOOK_TIMEOUT_SECONDS = 5
-YINZUNDA_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("YINZUNDA_WEBHOOK_BACKOFF_SECONDS", "30"))  # first retry; doubles
+# Webhooks (DESIGN §6): one hard deadline for connect + TLS + send + read of a delivery.
+YINZUNDA_WEBHOOK_DEADLINE_SECONDS = float(os.environ.get("YINZUNDA_WEBHOOK_DEADLINE_SECONDS", "10"))
+YINZUNDA_WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5
+YINZUNDA_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("YINZUNDA_WEBHOOK_BACKOFF_SECONDS", "30"))  # first retry; doubles to 6 h, ±20 %
+YINZUNDA_WEBHOOK_RETRY_WINDOW = timedelta(days=3)  # retries go on at least this long after the event
+YINZUNDA_WEBHOOK_CONCURRENCY_PER_CARRIER = int(os.environ.get("YINZUNDA_WEBHOOK_CONCURRENCY_PER_CARRIER", "4"))
+YINZUNDA_WEBHOOK_FAILING_AFTER = 5  # failures in a row that mark an endpoint failing and tell the operators
+YINZUNDA_WEBHOOK_EVENT_RETENTION = timedelta(days=31)  # GET /api/v1/carrier/webhook-events keeps ≥ 30 days
+YINZUNDA_WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)  # after a rotation the old secret signs beside the new
+# Outbound safety (DESIGN §5.9): https to public addresses only. These two exist for the test
+# suite's local receivers (settings/test.py); no deployment sets them.
+YINZUNDA_WEBHOOK_ALLOW_HTTP = False
+YINZUNDA_WEBHOOK_ALLOWED_NETWORKS: list[str] = []
+YINZUNDA_WEBHOOK_CA_BUNDLE = os.environ.get("YINZUNDA_WEBHOOK_CA_BUNDLE") or None  # default: certifi's
+ADMINS = [("Yinzunda operators", a.strip()) for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
 # Scan integrity (DESIGN §3a): a scan may predate its waybill's issue by this much carrier clock
 # skew, no more; a DELIVERED scan received this long after it happened is stored, flagged late.
 YINZUNDA_SCAN_CLOCK_SKEW = timedelta(minutes=int(os.environ.get("YINZUNDA_SCAN_CLOCK_SKEW_MINUTES", "15")))

@@ -1,0 +1,72 @@
+"""The `data` of claim and settlement webhooks: enough for a carrier to act without calling back.
+
+Same fields and vocabularies as the carrier API's claim detail and settlement; datetimes are
+passed as datetimes and written in +08:00 by `carriers.services.webhook_enqueue`.
+"""
+from __future__ import annotations
+
+from waybills.models import TrackingEvent
+from yinzunda.masking import mask_free_text
+
+from ..models import Claim, Settlement
+
+EVIDENCE_LIMIT = 50  # the latest scans; the claim detail endpoint has them all
+
+
+def _event(event: TrackingEvent) -> dict:
+    return {
+        "event_id": event.event_id,
+        "code": event.code,
+        "occurred_at": event.occurred_at,
+        "location": event.location,
+        "delivery_method": event.delivery_method,
+        "proof_type": event.proof_type,
+        "proof_url": event.proof_url,
+        "late": event.late,
+    }
+
+
+def claim_webhook_payload(claim: Claim) -> dict:
+    """Claim summary, trigger, the buyer's complaint (no buyer name, phone or address; pickup codes
+    and phone numbers in its text masked) and the scans, as the claim detail endpoint shows them.
+
+    Photos are not in the body: the claim detail endpoint lists them with expiring signed URLs."""
+    complaint = claim.complaint
+    events = list(TrackingEvent.objects.filter(waybill_id=claim.waybill_id).order_by("-occurred_at", "-id")[:EVIDENCE_LIMIT])
+    events.reverse()
+    return {
+        "claim_id": claim.pk,
+        "waybill_number": claim.waybill.number,
+        "status": claim.status,
+        "trigger": claim.trigger,
+        "complaint_type": claim.complaint_type,
+        "amount": str(claim.amount),
+        "currency": "CNY",
+        "deadline_at": claim.deadline_at,
+        "opened_at": claim.opened_at,
+        "updated_at": claim.updated_at,
+        "resolved_at": claim.resolved_at,
+        "source_event_id": claim.source_event.event_id if claim.source_event_id else None,
+        "complaint": None if complaint is None else {
+            "reference": complaint.reference,
+            "type": complaint.complaint_type,
+            "description": mask_free_text(complaint.description),  # as in the API: pickup codes, phones masked
+            "created_at": complaint.created_at,
+        },
+        "evidence": [_event(e) for e in events],
+    }
+
+
+def settlement_webhook_payload(settlement: Settlement, *, claim_ids: list[int]) -> dict:
+    return {
+        "settlement_id": settlement.pk,
+        "reference": settlement.reference,
+        "status": settlement.status,
+        "period_start": settlement.period_start,
+        "period_end": settlement.period_end,
+        "claim_count": settlement.claim_count,
+        "claim_ids": sorted(claim_ids),
+        "total_amount": str(settlement.total_amount),
+        "currency": "CNY",
+        "issued_at": settlement.issued_at,
+    }
