@@ -102,7 +102,7 @@ def test_alerts_name_what_needs_a_human(operator):
     late = disputed_claim()
     Claim.objects.filter(pk=late.pk).update(updated_at=timezone.now() - timedelta(hours=72))
     WebhookDelivery.objects.create(
-        carrier=late.carrier, event_id="evt_x", event_type="claim.opened", payload={}, attempt_count=4,
+        carrier=late.carrier, event_id="evt_x", sequence=1000, event_type="claim.opened", payload={}, attempt_count=4,
         next_attempt_at=timezone.now(),
     )
     week = week_start_of(timezone.now())
