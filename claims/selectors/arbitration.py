@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import Order
+from waybills.models import Waybill
 from waybills.numbers import normalize_waybill_number
 from yinzunda.pagination import PAGE_SIZE, KeysetPage, keyset_paginate
 
@@ -23,9 +24,12 @@ def arbitration_target() -> timedelta:
 
 
 def _search_q(q: str) -> Q:
-    """Exact, indexed lookups: a claim number, an order number or a waybill number."""
+    """A claim number, an order number or a waybill number, each an exact lookup on its own unique
+    index (an OR across the joins would make PostgreSQL scan every claim)."""
     q = q.strip().lstrip("#")
-    match = Q(order__order_number=q) | Q(waybill__number=normalize_waybill_number(q))
+    orders = list(Order.objects.filter(order_number=q).values_list("pk", flat=True)[:1])
+    waybills = list(Waybill.objects.filter(number=normalize_waybill_number(q)).values_list("pk", flat=True)[:1])
+    match = Q(order_id__in=orders) | Q(waybill_id__in=waybills)
     if q.isascii() and q.isdigit() and int(q) < 2**63:
         match |= Q(pk=int(q))
     return match
