@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # gettext: compilemessages turns locale/*.po into .mo at start-up (catalogues are not committed compiled);
-# Pango and a CJK font: WeasyPrint renders the evidence PDF and embeds the font.
+# Pango and a CJK font: WeasyPrint renders the evidence PDF and the waybill labels and embeds the font.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*

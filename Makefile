@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench messages browser-deps pdf-deps worker beat clean
+.PHONY: install run test lint bench messages browser-deps pdf-deps label-deps worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ messages: $(STAMP)
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	@cd $(CURDIR) && $(PY) manage.py compilemessages --ignore=.venv -v 0
 
-run: install
+run: install label-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
@@ -46,7 +46,13 @@ pdf-deps:
 	@ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
 	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null)
 
-test: install browser-deps pdf-deps
+# Waybill label tests: poppler (pdftoppm) and zbar (zbarimg) render a label and read its
+# barcode as a scanner would.
+label-deps: pdf-deps
+	@(command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils zbar-tools >/dev/null)
+
+test: install browser-deps pdf-deps label-deps
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 

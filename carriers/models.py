@@ -20,6 +20,7 @@ class Carrier(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     is_partner = models.BooleanField(_("音尊达合作快递"), default=False)
+    is_active = models.BooleanField(_("可发货"), default=True, help_text=_("停用后商家不能再用它发货"))
     waybill_prefix = models.CharField(
         _("面单号前缀"), max_length=2, unique=True, help_text=_("两位大写字母，如 ZT")
     )

@@ -31,3 +31,8 @@ def webhook_events_list(
     if after_sequence is not None:
         queryset = queryset.filter(sequence__gt=after_sequence)
     return queryset.order_by("sequence")
+
+
+def carriers_for_shipping():
+    """Carriers a merchant may ship with: active ones, Yinzunda partners first."""
+    return Carrier.objects.filter(is_active=True).order_by("-is_partner", "code")

@@ -7,3 +7,8 @@ from yinzunda.errors import DomainError
 class PurchaseRefused(DomainError):
     code = "purchase_refused"
     http_status = 422
+
+
+class ShipmentRefused(DomainError):
+    code = "shipment_refused"
+    http_status = 422

@@ -79,6 +79,7 @@ class Order(models.Model):
         _("订单金额"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     created_at = models.DateTimeField(_("下单时间"), default=timezone.now, db_index=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from carriers.selectors import tariff_current
 from waybills.models import Waybill
+from waybills.services.service_flags import waybill_service_add, waybill_service_remove
 from yinzunda.errors import NotFound
 from yinzunda.money import CENT, money
 
@@ -162,9 +163,8 @@ def purchase_create(*, merchant: Merchant, order_id: int, user=None, now=None) -
     purchase = YinzundaPurchase.objects.create(
         order=order, merchant=merchant, tariff=tariff, fee=money(tariff.fee_per_order), purchased_at=now, purchased_by=user
     )
-    if settings.YINZUNDA_SERVICE_CODE not in waybill.service_codes:
-        waybill.service_codes = [*waybill.service_codes, settings.YINZUNDA_SERVICE_CODE]
-        waybill.save(update_fields=["service_codes"])
+    # The carrier is told the moment the flag changes (webhook waybill.service_added).
+    waybill_service_add(waybill=waybill, code=settings.YINZUNDA_SERVICE_CODE, now=now)
     ledger_record(
         merchant=merchant, kind=LedgerEntry.Kind.FEE, amount=-purchase.fee, purchase=purchase,
         memo=_("音尊达服务费 %(order)s") % {"order": order.order_number}, now=now,
@@ -179,21 +179,23 @@ def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> Yinzun
     try:
         purchase = (
             YinzundaPurchase.objects.select_for_update(of=("self",))
-            .select_related("order__waybill")
+            .select_related("order")
             .get(pk=purchase_id, merchant=merchant)
         )
     except YinzundaPurchase.DoesNotExist:
         raise NotFound(_("购买记录不存在")) from None
     if purchase.status != YinzundaPurchase.Status.ACTIVE:
         raise PurchaseRefused(_("该购买已取消"), field="purchase")
-    waybill = purchase.order.waybill
+    # The order's lock serialises this with purchases and shipping of the same order, so the
+    # service flags are read and written by one transaction at a time.
+    list(Order.objects.select_for_update().filter(pk=purchase.order_id).values_list("pk", flat=True))
+    waybill = Waybill.objects.select_related("carrier").get(order_id=purchase.order_id)
     if not waybill.is_before_pickup():
         raise PurchaseRefused(_("包裹已揽收，不能取消"), field="purchase")
     purchase.status = YinzundaPurchase.Status.CANCELLED
     purchase.cancelled_at = now
     purchase.save(update_fields=["status", "cancelled_at"])
-    waybill.service_codes = [c for c in waybill.service_codes if c != settings.YINZUNDA_SERVICE_CODE]
-    waybill.save(update_fields=["service_codes"])
+    waybill_service_remove(waybill=waybill, code=settings.YINZUNDA_SERVICE_CODE, now=now)
     ledger_record(
         merchant=merchant, kind=LedgerEntry.Kind.FEE_REFUND, amount=purchase.fee, purchase=purchase,
         memo=_("取消音尊达退款 %(order)s") % {"order": purchase.order.order_number}, now=now,

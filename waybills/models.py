@@ -1,6 +1,7 @@
 """Platform-issued e-waybills, their per-carrier serial counters, and carrier tracking events."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -64,7 +65,18 @@ class Waybill(models.Model):
         _("签收方式"), max_length=16, choices=DeliveryMethod.choices, blank=True
     )
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    # The privacy layout shows the destination to the district only (DESIGN §3.1), kept apart
+    # so labels and the carrier API never touch the street address.
+    dest_province = models.CharField(_("省"), max_length=32, blank=True)
+    dest_city = models.CharField(_("市"), max_length=32, blank=True)
+    dest_district = models.CharField(_("区/县"), max_length=32, blank=True)
+    # When the label was last printed and which services it showed: a change after printing
+    # means the merchant must reprint (the 音尊达 mark appears or goes).
+    label_printed_at = models.DateTimeField(_("面单打印时间"), null=True, blank=True)
+    label_service_codes = models.JSONField(_("打印时的增值服务"), default=list, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    # Bumped by every change a carrier syncs (status, service flags): the sync cursor's key.
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -77,7 +89,10 @@ class Waybill(models.Model):
                 name="waybill_delivered_has_method",
             ),
         ]
-        indexes = [models.Index(fields=["carrier", "status"])]
+        indexes = [
+            models.Index(fields=["carrier", "status"]),
+            models.Index(fields=["carrier", "updated_at", "id"], name="waybill_carrier_sync"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -88,6 +103,62 @@ class Waybill(models.Model):
     def is_before_pickup(self) -> bool:
         """Not yet in the carrier's hands: the tier can still be cancelled, the waybill voided."""
         return self.status == self.Status.CREATED
+    @property
+    def needs_reprint(self) -> bool:
+        """Printed, and its services changed since: the label on the parcel is wrong."""
+        return self.label_printed_at is not None and sorted(self.label_service_codes) != sorted(self.service_codes)
+
+    @property
+    def destination(self) -> str:
+        parts = [self.dest_province, self.dest_city, self.dest_district]
+        return "".join(dict.fromkeys(p for p in parts if p))  # 上海市上海市 → 上海市
+
+
+class WaybillServiceChange(models.Model):
+    """A value-added service flag added to or removed from a waybill: what carriers are told."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("添加")
+        REMOVED = "removed", _("移除")
+
+    waybill = models.ForeignKey(Waybill, on_delete=models.CASCADE, related_name="service_changes")
+    code = models.CharField(_("服务代码"), max_length=32)
+    action = models.CharField(_("变更"), max_length=8, choices=Action.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("增值服务变更")
+        verbose_name_plural = _("增值服务变更")
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["added", "removed"]), name="waybill_service_change_action"),
+        ]
+        indexes = [models.Index(fields=["waybill", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id} {self.action} {self.code}"
+
+
+class VoidedWaybill(models.Model):
+    """A number voided before pickup: never reused, the order may ship again on a new one."""
+
+    number = models.CharField(_("面单号"), max_length=16, unique=True)
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="voided_waybills")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="voided_waybills")
+    issued_at = models.DateTimeField(_("创建时间"))
+    voided_at = models.DateTimeField(_("作废时间"), default=timezone.now)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-voided_at", "-id"]
+        verbose_name = _("作废面单")
+        verbose_name_plural = _("作废面单")
+        indexes = [models.Index(fields=["carrier", "voided_at"])]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 # The one map from a carrier scan to the waybill's current status.

@@ -168,3 +168,15 @@ class MerchantSettingsForm(forms.Form):
     email_digest = forms.BooleanField(
         label=_("每天 8:00 收一封汇总邮件（不再逐条发送）"), required=False
     )
+
+
+class ShipForm(PurchaseSelectionForm):
+    """Orders to ship and the carrier; without a carrier the page offers the choice first."""
+
+    carrier = forms.IntegerField(label=_("快递"), required=False, min_value=1, max_value=2**62)
+
+
+class LabelForm(PurchaseSelectionForm):
+    size = forms.ChoiceField(
+        label=_("面单尺寸"), required=False, choices=[("76x130", "76×130 mm"), ("100x180", "100×180 mm")]
+    )

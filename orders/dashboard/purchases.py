@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..errors import PurchaseRefused
+from ..selectors import orders as order_selectors
 from ..selectors.purchases import purchase_preview
 from ..services import purchase_cancel, purchase_create_many
 from .forms import PurchaseSelectionForm, ascii_id
@@ -77,4 +78,7 @@ def purchase_cancel_view(request: HttpRequest, purchase_id: int) -> HttpResponse
     messages.success(
         request, _("已取消音尊达，服务费 %(fee)s 已退回账户") % {"fee": f"¥{purchase.fee}"}
     )
+    waybill = order_selectors.order_waybill(order_id=purchase.order_id)
+    if waybill is not None and waybill.needs_reprint:
+        messages.warning(request, _("面单已打印，请重新打印并替换包裹上的旧面单（音尊达标识已取消）"))
     return redirect("dashboard:order_detail", order_id=purchase.order_id)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, aftersales, evidence_pages, photos, purchases, views
+from . import account, aftersales, evidence_pages, photos, purchases, shipping, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -10,7 +10,10 @@ urlpatterns = [
     path("orders/", views.order_list_page, name="orders"),
     path("orders/purchase/preview/", purchases.purchase_preview_view, name="purchase_preview"),
     path("orders/purchase/", purchases.purchase_buy, name="purchase_create"),
+    path("orders/ship/", shipping.ship, name="ship"),
+    path("orders/labels.pdf", shipping.labels, name="labels"),
     path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/void/", shipping.void, name="void"),
     path("orders/<int:order_id>/evidence/", views.evidence, name="evidence"),
     path("orders/<int:order_id>/evidence.pdf", views.evidence_pdf_download, name="evidence_pdf"),
     path("purchases/<int:purchase_id>/cancel/", purchases.purchase_cancel_view, name="purchase_cancel"),

@@ -109,3 +109,18 @@ def purchase_active_get(*, order_id: int) -> YinzundaPurchase | None:
         .filter(order_id=order_id, status=YinzundaPurchase.Status.ACTIVE)
         .first()
     )
+
+
+def waybills_for_labels(*, merchant: Merchant, order_ids: list[int]) -> list[Waybill]:
+    """The merchant's waybills of these orders, in the selection's order, ready for a label."""
+    rows = {
+        w.order_id: w
+        for w in Waybill.objects.filter(order__merchant=merchant, order_id__in=order_ids).select_related(
+            "carrier", "order__merchant"
+        )
+    }
+    return [rows[i] for i in dict.fromkeys(order_ids) if i in rows]
+
+
+def order_waybill(*, order_id: int) -> Waybill | None:
+    return Waybill.objects.filter(order_id=order_id).first()

@@ -7,10 +7,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from carriers.models import Carrier
+from carriers.models import Carrier, WebhookDelivery
+from carriers.services import webhook_enqueue
 
-from ..models import Waybill, WaybillSequence
+from ..models import Waybill, WaybillSequence, WaybillServiceChange
 from ..numbers import format_waybill_number
+from ..regions import address_region
 
 
 @transaction.atomic
@@ -26,33 +28,63 @@ def waybill_numbers_allocate(*, carrier: Carrier, count: int = 1) -> list[str]:
 
 @dataclass(frozen=True)
 class IssueRequest:
-    """One order to ship on a platform waybill, with its services."""
+    """One order to ship: its id, its street address (only the district is kept) and its services."""
 
     order_id: int
+    address: str = ""
     service_codes: tuple[str, ...] = ()
+
+
+def waybill_issued_payload(waybill: Waybill) -> dict:
+    """What a carrier is told of a new waybill (webhook `waybill.issued`)."""
+    return {
+        "waybill_number": waybill.number,
+        "services": list(waybill.service_codes),
+        "destination": {
+            "province": waybill.dest_province, "city": waybill.dest_city, "district": waybill.dest_district,
+        },
+        "issued_at": timezone.localtime(waybill.created_at).isoformat(),
+    }
 
 
 @transaction.atomic
 def waybills_issue(*, carrier: Carrier, requests: list[IssueRequest], now: datetime | None = None) -> list[Waybill]:
-    """Platform waybills for many orders in a fixed number of statements (numbers allocated at once)."""
+    """Platform waybills for many orders in a fixed number of statements, each carrier told.
+
+    The caller has checked the orders (and holds their row locks); the one-waybill-per-order
+    unique constraint is the last guard against a second number for the same order.
+    """
     now = now or timezone.now()
     if not requests:
         return []
     numbers = waybill_numbers_allocate(carrier=carrier, count=len(requests))
-    return Waybill.objects.bulk_create([
-        Waybill(number=number, carrier=carrier, order_id=request.order_id, is_platform_issued=True,
-                service_codes=list(request.service_codes), created_at=now)
-        for request, number in zip(requests, numbers, strict=True)
+    waybills = []
+    for request, number in zip(requests, numbers, strict=True):
+        region = address_region(request.address)
+        waybills.append(Waybill(
+            number=number, carrier=carrier, order_id=request.order_id, is_platform_issued=True,
+            service_codes=list(request.service_codes), dest_province=region.province, dest_city=region.city,
+            dest_district=region.district, created_at=now, updated_at=now,
+        ))
+    Waybill.objects.bulk_create(waybills)
+    WaybillServiceChange.objects.bulk_create([
+        WaybillServiceChange(waybill=w, code=code, action=WaybillServiceChange.Action.ADDED, at=now)
+        for w in waybills for code in w.service_codes
     ])
+    for waybill in waybills:
+        webhook_enqueue(
+            carrier=carrier, event_type=WebhookDelivery.EventType.WAYBILL_ISSUED, payload=waybill_issued_payload(waybill)
+        )
+    return waybills
 
 
 @transaction.atomic
 def waybill_issue(
-    *, carrier: Carrier, order_id: int, service_codes: list[str] | None = None, now: datetime | None = None
+    *, carrier: Carrier, order_id: int, service_codes: list[str] | None = None, address: str = "",
+    now: datetime | None = None,
 ) -> Waybill:
-    """A platform waybill for the order; orders know waybills, a waybill knows its order by id."""
-    (number,) = waybill_numbers_allocate(carrier=carrier, count=1)
-    return Waybill.objects.create(
-        number=number, carrier=carrier, order_id=order_id, is_platform_issued=True, service_codes=service_codes or [],
-        created_at=now or timezone.now(),
+    """A platform waybill for one order; orders know waybills, a waybill knows its order by id."""
+    (waybill,) = waybills_issue(
+        carrier=carrier, requests=[IssueRequest(order_id, address, tuple(service_codes or ()))], now=now
     )
+    return waybill

@@ -51,7 +51,8 @@ WITH ins AS (
         delivery_method = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
                                THEN v.delivery_method ELSE w.delivery_method END,
         delivered_at = CASE WHEN v.delivered_at IS NOT NULL AND (w.delivered_at IS NULL OR w.delivered_at < v.delivered_at)
-                            THEN v.delivered_at ELSE w.delivered_at END
+                            THEN v.delivered_at ELSE w.delivered_at END,
+        updated_at = %s
     FROM v
     WHERE w.id = v.id
       AND (w.status_at IS NULL OR w.status_at < v.status_at
@@ -77,7 +78,7 @@ def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[
             ensure_ascii=False,
         )
         with connection.cursor() as cursor:
-            cursor.execute(_STORE_SQL, [carrier.pk, now, document, list(DROP_METHODS)])
+            cursor.execute(_STORE_SQL, [carrier.pk, now, document, now, list(DROP_METHODS)])
             inserted, candidates = cursor.fetchone()
         return inserted, list(candidates)
     return _events_store_portable(carrier=carrier, rows=rows, now=now)
@@ -119,11 +120,11 @@ def _events_store_portable(*, carrier: Carrier, rows: list[dict], now: datetime)
         row = delivered.get(pk)
         if row is not None and (delivered_at is None or delivered_at < row["occurred_at"]):
             delivered_at, method = row["occurred_at"], row["delivery_method"]
-        moves.append((status, adapt(status_at), adapt(delivered_at), method, pk))
+        moves.append((status, adapt(status_at), adapt(delivered_at), method, adapt(now), pk))
     table = Waybill._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET status = %s, status_at = %s, delivered_at = %s, delivery_method = %s WHERE id = %s",  # noqa: S608
+            f"UPDATE {table} SET status = %s, status_at = %s, delivered_at = %s, delivery_method = %s, updated_at = %s WHERE id = %s",  # noqa: S608
             moves,
         )
     # Locker/station deliveries may open a claim without any complaint (DESIGN §3.5).

@@ -389,6 +389,7 @@ LOGGING = {
         "yinzunda.request": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO")},
         # WeasyPrint (evidence PDF) logs every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},  # WeasyPrint subsetting fonts for every label PDF
     },
 }
 AXES_VERBOSE = False

@@ -1,0 +1,134 @@
+"""Shipping a merchant's orders on platform e-waybills: issue for a selection, void before pickup, labels printed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carriers.models import Carrier
+from waybills.models import VoidedWaybill, Waybill
+from waybills.services.issue import IssueRequest, waybills_issue
+from yinzunda.errors import NotFound
+
+from .errors import ShipmentRefused
+from .models import Merchant, Order, YinzundaPurchase
+
+# The dashboard takes up to 200 at a time; services take any selection (the benchmark ships 10,000).
+LOCK_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ShipResult:
+    order_id: int
+    order_number: str
+    waybill: Waybill | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.waybill is not None
+
+
+def carrier_refusal_reason(carrier: Carrier | None) -> str | None:
+    if carrier is None:
+        return _("快递不存在")
+    if not carrier.is_active:
+        return _("%(carrier)s 已停用，不能发货") % {"carrier": carrier.name}
+    return None
+
+
+def shipment_refusal_reason(*, order: Order, waybill: Waybill | None) -> str | None:
+    """Why this order cannot ship now, or None. One place for the rule."""
+    if order.cancelled_at is not None:
+        return _("订单已取消")
+    if waybill is not None:
+        return _("订单已发货（面单号 %(number)s）") % {"number": waybill.number}
+    return None
+
+
+@transaction.atomic
+def shipments_create(
+    *, merchant: Merchant, order_ids: list[int], carrier_id: int, now: datetime | None = None
+) -> list[ShipResult]:
+    """Issue one platform waybill per order of the selection, each refused order with its reason.
+
+    Safe under concurrency and idempotent per order: the orders' rows are locked (in pk order,
+    so two selections never deadlock) before their waybills are read, so a double click or a
+    second tab waits for the first and then finds the order shipped; the one-waybill-per-order
+    constraint is the last guard.
+    """
+    now = now or timezone.now()
+    carrier = Carrier.objects.filter(pk=carrier_id).first()
+    wanted = list(dict.fromkeys(order_ids))  # the selection's order, repeats dropped
+    locked: dict[int, Order] = {}
+    for start in range(0, len(wanted), LOCK_CHUNK):
+        chunk = sorted(wanted[start:start + LOCK_CHUNK])
+        locked.update(
+            (o.pk, o) for o in Order.objects.select_for_update().filter(merchant=merchant, pk__in=chunk).order_by("pk")
+        )
+    existing = {w.order_id: w for w in Waybill.objects.filter(order_id__in=list(locked)).only("number", "order_id")}
+    carrier_reason = carrier_refusal_reason(carrier)
+    results: list[ShipResult] = []
+    to_issue: list[Order] = []
+    for order_id in wanted:
+        order = locked.get(order_id)
+        if order is None:
+            results.append(ShipResult(order_id, "", reason=_("订单不存在")))
+            continue
+        reason = shipment_refusal_reason(order=order, waybill=existing.get(order_id)) or carrier_reason
+        if reason:
+            results.append(ShipResult(order_id, order.order_number, reason=reason))
+        else:
+            to_issue.append(order)
+            results.append(ShipResult(order_id, order.order_number))
+    if not to_issue:
+        return results
+    issued = waybills_issue(
+        carrier=carrier, requests=[IssueRequest(o.pk, o.recipient_address) for o in to_issue], now=now
+    )
+    by_order = {w.order_id: w for w in issued}
+    return [
+        ShipResult(r.order_id, r.order_number, waybill=by_order[r.order_id]) if r.order_id in by_order else r
+        for r in results
+    ]
+
+
+@transaction.atomic
+def shipment_void(*, merchant: Merchant, order_id: int, user=None, now: datetime | None = None) -> VoidedWaybill:
+    """Void the order's waybill before pickup: the number is kept as voided, never reused."""
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().filter(merchant=merchant, pk=order_id).first()
+    if order is None:
+        raise NotFound(_("订单不存在"))
+    # The waybill's lock too: a scan being stored now either lands first (and voiding is
+    # refused) or finds the number gone.
+    waybill = Waybill.objects.select_for_update().filter(order=order).first()
+    if waybill is None:
+        raise ShipmentRefused(_("订单尚未发货"), field="order")
+    if waybill.status != Waybill.Status.CREATED or waybill.events.exists():
+        raise ShipmentRefused(_("包裹已揽收，面单不能作废"), field="order")
+    if YinzundaPurchase.objects.filter(order=order, status=YinzundaPurchase.Status.ACTIVE).exists():
+        raise ShipmentRefused(_("请先取消音尊达（退款）再作废面单"), field="order")
+    voided = VoidedWaybill.objects.create(
+        number=waybill.number, carrier_id=waybill.carrier_id, order=order, issued_at=waybill.created_at,
+        voided_at=now, voided_by=user,
+    )
+    try:
+        with transaction.atomic():
+            waybill.delete()
+    except ProtectedError:
+        raise ShipmentRefused(_("该面单已有投诉或索赔，不能作废"), field="order") from None
+    return voided
+
+
+def labels_mark_printed(*, merchant: Merchant, waybill_ids: list[int], now: datetime | None = None) -> int:
+    """Record that these labels were printed, with the services they showed (for the reprint warning)."""
+    now = now or timezone.now()
+    return Waybill.objects.filter(order__merchant=merchant, pk__in=waybill_ids).update(
+        label_printed_at=now, label_service_codes=F("service_codes")
+    )
