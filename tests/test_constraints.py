@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
     WaybillFactory,
 )
-from waybills.models import TrackingEvent, WaybillSequence
+from waybills.models import TrackingEvent, WaybillSequence, WaybillServiceChange
 from waybills.numbers import format_waybill_number
 
 pytestmark = pytest.mark.django_db
@@ -325,6 +325,15 @@ def test_ledger_refuses_truncate_directly_or_by_cascade(statement):
 def test_waybill_number_format(number):
     WaybillFactory(number=format_waybill_number("ZT", 1234))
     refused(lambda: WaybillFactory(number=number), "waybill_number_format")
+
+
+def test_waybill_service_change_is_added_or_removed():
+    waybill = WaybillFactory()
+    WaybillServiceChange.objects.create(waybill=waybill, code="SVC-WBHOMEDELIVERY", action="added")
+    refused(
+        lambda: WaybillServiceChange.objects.create(waybill=waybill, code="SVC-WBHOMEDELIVERY", action="renamed"),
+        "waybill_service_change_action",
+    )
 
 
 def test_waybill_delivered_has_method():

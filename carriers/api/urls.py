@@ -9,6 +9,7 @@ from .exceptions import api_not_found
 from .photos import ComplaintPhotoView
 from .settlements import SettlementConfirmPaymentView, SettlementDetailView, SettlementListView
 from .webhook_events import WebhookEventListView
+from .waybills import WaybillDetailView, WaybillListView
 
 
 class BoundedIdConverter:
@@ -42,6 +43,8 @@ urlpatterns = [
         name="carrier-settlement-confirm-payment",
     ),
     path("v1/carrier/webhook-events", WebhookEventListView.as_view(), name="carrier-webhook-events"),
+    path("v1/carrier/waybills", WaybillListView.as_view(), name="carrier-waybills"),
+    path("v1/carrier/waybills/<str:number>", WaybillDetailView.as_view(), name="carrier-waybill"),
     path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
     # Split: the init script comes from its own URL, so the CSP needs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", **public), name="api-docs"),

@@ -280,7 +280,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yinzunda carrier API",
     "DESCRIPTION": (
-        "音尊达 carrier partner API (v1): tracking events, claims and settlements.\n\n"
+        "音尊达 carrier partner API (v1): tracking events, platform waybills, claims and settlements.\n\n"
         "认证：`Authorization: Bearer <令牌>`，令牌由平台运营用 `python manage.py carrier_token <CODE>` 生成。"
         "每个令牌只能看到、操作本快递公司的面单、索赔和结算单，其他一律 404。\n\n"
         "错误统一为 `{\"error\": {\"code\", \"message\", \"fields\": {...}}}`；"
@@ -308,6 +308,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": ["open", "accepted", "auto_accepted", "disputed", "upheld", "dismissed", "settled"],
         "SettlementStatusEnum": ["issued", "paid"],
+        # Vocabularies as their values (the API shows values, never the Chinese labels).
+        "WaybillStatusEnum": ["created", "picked_up", "in_transit", "at_station", "out_for_delivery", "delivered",
+                              "delivery_failed", "returned", "return_scheduled", "return_picked_up"],
+        "EventCodeEnum": ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_STATION", "OUT_FOR_DELIVERY",
+                          "DELIVERED", "DELIVERY_FAILED", "RETURNED_TO_SENDER", "RETURN_PICKUP_SCHEDULED",
+                          "RETURN_PICKED_UP"],
+        "ServiceCodeEnum": ["SVC-WBHOMEDELIVERY"],
     },
 }
 

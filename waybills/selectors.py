@@ -1,0 +1,63 @@
+"""Reads of waybills for the carrier API: the carrier's own platform waybills, for sync and one by number."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from carriers.models import Carrier
+
+from .models import TrackingEvent, Waybill, WaybillServiceChange
+
+_SERVICE_CHANGES = Prefetch("service_changes", queryset=WaybillServiceChange.objects.order_by("at", "id"))
+
+
+def _waybills_scoped(*, carrier: Carrier) -> QuerySet[Waybill]:
+    # Another carrier's waybill is simply not there (DESIGN §5.4).
+    return Waybill.objects.filter(carrier=carrier, is_platform_issued=True)
+
+
+def carrier_waybills_list(
+    *, carrier: Carrier, updated_since: datetime | None = None, service: str | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[Waybill]:
+    """The carrier's waybills for a sync page, walked on the (carrier, updated_at, id) index."""
+    queryset = _waybills_scoped(carrier=carrier).prefetch_related(_SERVICE_CHANGES).only(
+        "id", "number", "status", "status_at", "service_codes", "dest_province", "dest_city", "dest_district",
+        "delivery_method", "delivered_at", "created_at", "updated_at",
+    )
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    if service:
+        queryset = queryset.filter(service_codes__contains=[service])
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    return queryset
+
+
+def carrier_waybill_detail(*, carrier: Carrier, number: str) -> Waybill | None:
+    """One waybill of this carrier with its scans as stored and its service history; None if not its own."""
+    return (
+        _waybills_scoped(carrier=carrier)
+        .prefetch_related(
+            _SERVICE_CHANGES, Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+        )
+        .filter(number=number)
+        .first()
+    )
+
+
+def waybill_services(waybill: Waybill) -> list[dict]:
+    """Each service ever on the waybill: whether it is on now, when it was last added and removed."""
+    services: dict[str, dict] = {}
+    for change in waybill.service_changes.all():
+        entry = services.setdefault(change.code, {"code": change.code, "added_at": None, "removed_at": None})
+        if change.action == WaybillServiceChange.Action.ADDED:
+            entry["added_at"], entry["removed_at"] = change.at, None
+        else:
+            entry["removed_at"] = change.at
+    for code in waybill.service_codes:  # flags set before changes were recorded
+        services.setdefault(code, {"code": code, "added_at": None, "removed_at": None})
+    for entry in services.values():
+        entry["active"] = entry["code"] in waybill.service_codes
+    return list(services.values())
