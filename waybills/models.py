@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,16 +68,16 @@ class Waybill(models.Model):
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     # The privacy layout shows the destination to the district only (DESIGN §3.1), kept apart
     # so labels and the carrier API never touch the street address.
-    dest_province = models.CharField(_("省"), max_length=32, blank=True)
-    dest_city = models.CharField(_("市"), max_length=32, blank=True)
-    dest_district = models.CharField(_("区/县"), max_length=32, blank=True)
+    dest_province = models.CharField(_("省"), max_length=32, blank=True, db_default="")
+    dest_city = models.CharField(_("市"), max_length=32, blank=True, db_default="")
+    dest_district = models.CharField(_("区/县"), max_length=32, blank=True, db_default="")
     # When the label was last printed and which services it showed: a change after printing
     # means the merchant must reprint (the 音尊达 mark appears or goes).
     label_printed_at = models.DateTimeField(_("面单打印时间"), null=True, blank=True)
-    label_service_codes = models.JSONField(_("打印时的增值服务"), default=list, blank=True)
+    label_service_codes = models.JSONField(_("打印时的增值服务"), default=list, blank=True, db_default=[])
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     # Bumped by every change a carrier syncs (status, service flags): the sync cursor's key.
-    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["-created_at", "-id"]

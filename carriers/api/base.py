@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -13,6 +14,7 @@ from carriers.models import Carrier
 from yinzunda import timestamps
 
 from .authentication import CarrierTokenAuthentication, IsCarrier
+from .contract import ERROR_CODE_VALUES, ERROR_CODES
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .pagination import MAX_PAGE_SIZE
 from .parsers import SafeJSONParser, body_size_check
@@ -24,11 +26,17 @@ class CarrierAPIView(APIView):
     permission_classes = [IsCarrier]
     throttle_classes = [CarrierTokenThrottle]
     parser_classes = [SafeJSONParser]
-    max_body_bytes = 64 * 1024
+    body_limit = "default"  # a key of settings.YINZUNDA_API_BODY_LIMITS
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication and throttling first
-        body_size_check(request, limit=self.max_body_bytes)
+        body_size_check(request, limit=settings.YINZUNDA_API_BODY_LIMITS[self.body_limit])
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in getattr(request, "ratelimit_headers", {}).items():
+            response[name] = value
+        return response
 
     @property
     def carrier(self) -> Carrier:
@@ -48,13 +56,24 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictDecimalField(serializers.DecimalField):
+    """Money as a string ("5.00"), never a JSON number: a float has already lost the cents."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("应为字符串形式的金额，例如 \"5.00\"。"), code="invalid_type")
+        return super().to_internal_value(data)
+
+
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
         "error": inline_serializer(
             name="ErrorDetail",
             fields={
-                "code": serializers.CharField(help_text="稳定的机器可读代码，如 not_found、invalid、throttled"),
+                "code": serializers.ChoiceField(
+                    choices=ERROR_CODE_VALUES, help_text="稳定的机器可读代码：" + "；".join(f"{k}：{v}" for k, v in ERROR_CODES.items())
+                ),
                 "message": serializers.CharField(help_text="给人看的说明"),
                 "fields": serializers.DictField(
                     child=serializers.ListField(child=serializers.CharField()),
@@ -71,7 +90,7 @@ _ERROR_TEXT = {
     404: "不存在，或不属于你的快递公司",
     409: "状态冲突：当前状态不允许该操作，或同一幂等键的请求仍在处理中",
     422: "同一幂等键用于了不同的请求体，或业务校验未通过",
-    413: "请求体过大",
+    413: "请求体超过上限（YINZUNDA_API_BODY_LIMITS：事件推送 8 MiB，其余 64 KiB），请求未被读取",
     415: "请求体不是 JSON（Content-Type 应为 application/json）",
     429: "超出该令牌的请求频率，见 Retry-After 头",
 }
@@ -94,7 +113,8 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 def list_parameters(status_choices: list[str]) -> list[OpenApiParameter]:
     return [
         OpenApiParameter(
-            "status", OpenApiTypes.STR, description="按状态过滤，可逗号分隔多个：" + "、".join(status_choices)
+            "status", {"type": "array", "items": {"type": "string", "enum": list(status_choices)}},
+            style="form", explode=False, description="按状态过滤，可逗号分隔多个，如 status=open,disputed",
         ),
         OpenApiParameter(
             "updated_since", OpenApiTypes.DATETIME, description="只返回此时间（含）之后更新的，ISO 8601 带时区偏移"

@@ -15,7 +15,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from claims.models import Claim
+from carriers.choices import ComplaintType
+from claims.models import Claim, ClaimTransition
 from claims.selectors.claims import carrier_claim_detail, carrier_claims_list
 from claims.services import claims as claim_services
 from waybills.models import EventCode
@@ -43,8 +44,8 @@ class ClaimSummaryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Claim.Status.values)
     waybill_number = serializers.CharField(source="waybill.number")
-    complaint_type = serializers.CharField()
-    trigger = serializers.CharField(help_text="complaint（买家投诉）或 tracking（轨迹自动发现）")
+    complaint_type = serializers.ChoiceField(choices=ComplaintType.values)
+    trigger = serializers.ChoiceField(choices=Claim.Trigger.values, help_text="complaint（买家投诉）或 tracking（轨迹自动发现）")
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="赔付金额，字符串，两位小数")
     currency = serializers.SerializerMethodField()
     deadline_at = serializers.DateTimeField()
@@ -67,7 +68,7 @@ class MaskedTextField(serializers.CharField):
 class ClaimDetailOutput(ClaimSummaryOutput):
     class ComplaintOutput(serializers.Serializer):
         reference = serializers.CharField()
-        type = serializers.CharField(source="complaint_type")
+        type = serializers.ChoiceField(source="complaint_type", choices=ComplaintType.values)
         description = MaskedTextField(help_text="买家描述（取件码、电话号码已遮盖）")
         created_at = serializers.DateTimeField()
 
@@ -83,15 +84,17 @@ class ClaimDetailOutput(ClaimSummaryOutput):
 
     class TransitionOutput(serializers.Serializer):
         # "from" is a keyword: declared below through `fields`.
-        to = serializers.CharField(source="to_status")
-        actor = serializers.CharField()
+        to = serializers.ChoiceField(source="to_status", choices=Claim.Status.values)
+        actor = serializers.ChoiceField(choices=ClaimTransition.Actor.values)
         reason = serializers.CharField()
         evidence = serializers.JSONField()
         at = serializers.DateTimeField(source="created_at")
 
         def get_fields(self):
             fields = super().get_fields()
-            fields["from"] = serializers.CharField(source="from_status", help_text="空字符串表示新建")
+            fields["from"] = serializers.ChoiceField(
+                source="from_status", choices=["", *Claim.Status.values], help_text="空字符串表示新建"
+            )
             return fields
 
     complaint = ComplaintOutput(allow_null=True, help_text="买家投诉摘要（不含买家姓名、电话、地址）")

@@ -11,13 +11,14 @@ from waybills.services.tracking import tracking_events_ingest
 from waybills.services.tracking_validation import MAX_EVENTS_PER_BATCH
 
 from .base import CarrierAPIView, error_responses
+from .contract import REJECTION_CODE_VALUES, REJECTION_CODES
 
 
 class EventsIngestView(CarrierAPIView):
     """The hot path: validation is hand-written (waybills.services) because DRF serializers cost
     ~100 µs per nested item; these serializers only document the contract."""
 
-    max_body_bytes = 4 * 1024 * 1024  # 1000 events of every field at its maximum fit in ~2 MiB
+    body_limit = "events"  # 8 MiB: 1000 events with every field at its maximum fit (≈5.1 MiB)
 
     class EventInput(serializers.Serializer):
         event_id = serializers.CharField(
@@ -45,8 +46,8 @@ class EventsIngestView(CarrierAPIView):
     class Rejection(serializers.Serializer):
         index = serializers.IntegerField(help_text="该事件在 events 中的下标（从 0 开始）")
         field = serializers.CharField(help_text="出错的字段名")
-        code = serializers.CharField(
-            help_text="机器可读代码，如 unknown_waybill、naive_datetime、before_issue、future_datetime、out_of_range"
+        code = serializers.ChoiceField(
+            choices=REJECTION_CODE_VALUES, help_text="机器可读代码：" + "；".join(f"{k}：{v}" for k, v in REJECTION_CODES.items())
         )
         error = serializers.CharField(help_text="说明")
 

@@ -23,6 +23,7 @@ from .base import (
     IDEMPOTENCY_PARAMETER,
     CarrierAPIView,
     StrictCharField,
+    StrictDecimalField,
     error_responses,
     list_parameters,
     parse_statuses,
@@ -109,7 +110,7 @@ class SettlementConfirmPaymentView(CarrierAPIView):
     @extend_schema_serializer(component_name="SettlementConfirmPayment")
     class Input(serializers.Serializer):
         payment_reference = StrictCharField(min_length=1, max_length=64, help_text="银行或支付流水号")
-        amount = serializers.DecimalField(
+        amount = StrictDecimalField(
             max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01"),
             help_text="可选：实付金额（字符串，两位小数）；给出时必须等于 total_amount",
         )

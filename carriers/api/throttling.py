@@ -2,6 +2,7 @@
 
 The count is an atomic counter (`yinzunda.ratelimit`: Redis INCR, the database while Redis is
 away), never DRF's read-modify-write history in the cache: parallel requests cannot slip past.
+The quota and what is left of it are reported in the IETF RateLimit-Policy / RateLimit headers.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from yinzunda.ratelimit import rate_hit
+
+POLICY_NAME = "carrier"
 
 
 class CarrierTokenThrottle(SimpleRateThrottle):
@@ -32,6 +35,10 @@ class CarrierTokenThrottle(SimpleRateThrottle):
             return True
         hit = rate_hit(key, limit=self.num_requests, window=self.duration)
         self.retry_after = hit.retry_after
+        request.ratelimit_headers = {
+            "RateLimit-Policy": f'"{POLICY_NAME}";q={self.num_requests};w={self.duration}',
+            "RateLimit": f'"{POLICY_NAME}";r={max(0, self.num_requests - hit.count)};t={hit.retry_after}',
+        }
         return hit.allowed
 
     def wait(self) -> float | None:

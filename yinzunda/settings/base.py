@@ -296,8 +296,10 @@ SPECTACULAR_SETTINGS = {
         "非 2xx 应答按 30 秒起、逐次加倍（最长 6 小时，±20% 抖动）的间隔重试 3 天；"
         "漏收的事件可用 `GET /api/v1/carrier/webhook-events` 补收（保留 31 天）。"
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",  # docs/API_CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1/carrier",
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -315,6 +317,11 @@ SPECTACULAR_SETTINGS = {
                           "DELIVERED", "DELIVERY_FAILED", "RETURNED_TO_SENDER", "RETURN_PICKUP_SCHEDULED",
                           "RETURN_PICKED_UP"],
         "ServiceCodeEnum": ["SVC-WBHOMEDELIVERY"],
+        "ErrorCodeEnum": "carriers.api.contract.ERROR_CODE_VALUES",
+        "RejectionCodeEnum": "carriers.api.contract.REJECTION_CODE_VALUES",
+        "ComplaintTypeEnum": "carriers.api.contract.COMPLAINT_TYPE_VALUES",
+        "ClaimTriggerEnum": ["complaint", "tracking"],
+        "TransitionActorEnum": ["system", "carrier", "staff", "buyer"],
     },
 }
 
@@ -361,6 +368,12 @@ YINZUNDA_WEBHOOK_ALLOW_HTTP = False
 YINZUNDA_WEBHOOK_ALLOWED_NETWORKS: list[str] = []
 YINZUNDA_WEBHOOK_CA_BUNDLE = os.environ.get("YINZUNDA_WEBHOOK_CA_BUNDLE") or None  # default: certifi's
 ADMINS = [("Yinzunda operators", a.strip()) for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
+# Carrier API request bodies, in bytes, per kind of request; above its limit a request is a 413
+# before its body is read. "events": a batch of 1000 events with every field at its documented
+# maximum (CJK text escaped as \uXXXX) is about 5.1 MiB. Django's own cap must not be lower, or
+# such a batch would fail inside Django instead of being answered.
+YINZUNDA_API_BODY_LIMITS = {"default": 64 * 1024, "events": 8 * 1024 * 1024}
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(YINZUNDA_API_BODY_LIMITS.values())
 # Scan integrity (DESIGN §3a): a scan may predate its waybill's issue by this much carrier clock
 # skew, no more; a DELIVERED scan received this long after it happened is stored, flagged late.
 YINZUNDA_SCAN_CLOCK_SKEW = timedelta(minutes=int(os.environ.get("YINZUNDA_SCAN_CLOCK_SKEW_MINUTES", "15")))
