@@ -152,6 +152,8 @@ def postprocess(result: dict, generator, request, public) -> dict:
         if not path.startswith("/api/v1/carrier"):
             continue
         for operation in item.values():
+            if "401" not in operation.get("responses", {}):
+                continue  # public (e.g. a signed photo URL): no token, so no quota
             idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
             for status, response in operation.get("responses", {}).items():
                 if status == "401":

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_ledger_append_only'),
+        ('orders', '0003_config_history'),
     ]
 
     operations = [
