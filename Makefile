@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench messages browser-deps pdf-deps label-deps worker beat clean
+.PHONY: install run test lint bench messages browser-deps pdf-deps label-deps api-lint-deps worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,17 @@ label-deps: pdf-deps
 	@(command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null) || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils zbar-tools >/dev/null)
 
-test: install browser-deps pdf-deps label-deps
+
+# Redocly CLI lints the OpenAPI schema in the tests (tests/carriers/test_schema_tools.py); it is
+# installed into .node/ (not committed), with Debian's nodejs/npm when the machine has no npm.
+REDOCLY := .node/node_modules/.bin/redocly
+$(REDOCLY):
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	npm install --silent --no-audit --no-fund --no-save --prefix $(CURDIR)/.node @redocly/cli@2.37.0
+
+api-lint-deps: $(REDOCLY)
+
+test: install browser-deps pdf-deps label-deps api-lint-deps
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -58,7 +58,7 @@ def test_oversized_body_is_413_before_it_is_read(client_a, claim_a):
     assert _assert_error_shape(response, 413)["code"] == "payload_too_large"
     claim_a.refresh_from_db()
     assert claim_a.status == "open"
-    events = '{"events": [' + ",".join(['{"note": "' + "n" * 4000 + '"}'] * 1100) + "]}"
+    events = '{"events": [' + ",".join(['{"note": "' + "n" * 8000 + '"}'] * 1100) + "]}"  # > 8 MiB
     response = client_a.generic("POST", "/api/v1/carrier/events", events, content_type="application/json")
     assert _assert_error_shape(response, 413)["code"] == "payload_too_large"
 
