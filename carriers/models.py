@@ -21,6 +21,12 @@ class Carrier(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     is_partner = models.BooleanField(_("音尊达合作快递"), default=False)
     is_active = models.BooleanField(_("可发货"), default=True, help_text=_("停用后商家不能再用它发货"))
+    # The sandbox twin of a live carrier: test tokens (yzd_test_…) act on it, with its own
+    # waybills, claims and settlements, and no money ever moves for it.
+    is_sandbox = models.BooleanField(_("沙箱"), default=False)
+    live_carrier = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="sandbox", verbose_name=_("正式快递公司")
+    )
     waybill_prefix = models.CharField(
         _("面单号前缀"), max_length=2, unique=True, help_text=_("两位大写字母，如 ZT")
     )
@@ -68,6 +74,10 @@ class Carrier(models.Model):
             models.CheckConstraint(  # a registered URL is always signed with a generated secret
                 condition=Q(webhook_url="") | Q(webhook_secret__startswith="whsec_"),  # noqa: S106 - a prefix, not a secret
                 name="carrier_webhook_secret_when_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_sandbox=False, live_carrier__isnull=True) | Q(is_sandbox=True, live_carrier__isnull=False),
+                name="carrier_sandbox_has_live_twin",
             ),
         ]
 

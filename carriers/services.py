@@ -151,6 +151,7 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
         "type": event_type,
         "sequence": sequence,
         "created_at": now,
+        "livemode": not carrier.is_sandbox,  # false for a sandbox twin's events (carriers.sandbox)
         "data": payload,
     }
     delivery = WebhookDelivery.objects.create(

@@ -1,9 +1,12 @@
 """Shipping a merchant's orders on platform e-waybills: issue for a selection, void before pickup, labels printed."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.deletion import ProtectedError
@@ -11,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carriers.models import Carrier
+from carriers.selectors import tariff_current
 from waybills.models import VoidedWaybill, Waybill
 from waybills.services.issue import IssueRequest, waybills_issue
+from waybills.services.service_flags import waybill_service_add
 from yinzunda.errors import NotFound
 
 from .errors import ShipmentRefused
@@ -132,3 +137,40 @@ def labels_mark_printed(*, merchant: Merchant, waybill_ids: list[int], now: date
     return Waybill.objects.filter(order__merchant=merchant, pk__in=waybill_ids).update(
         label_printed_at=now, label_service_codes=F("service_codes")
     )
+
+
+SANDBOX_MAX_WAYBILLS = 50
+
+
+@transaction.atomic
+def sandbox_waybills_create(*, carrier: Carrier, count: int, with_tier: bool, now: datetime | None = None) -> list[Waybill]:
+    """Test waybills of a sandbox carrier, with or without the tier, for a test merchant of its own.
+
+    No money moves: the tier is recorded as a purchase with a zero fee and no ledger entry,
+    only so that claims find their tariff as they would for a real parcel.
+    """
+    if not carrier.is_sandbox:
+        raise NotFound(_("仅测试令牌可用"))
+    now = now or timezone.now()
+    code = f"sandbox-{carrier.code.lower()}"[:32]
+    merchant = Merchant.objects.filter(code=code).first()
+    if merchant is None:
+        merchant = Merchant(code=code, name=_("沙箱商家（%(carrier)s）") % {"carrier": carrier.name})
+        merchant.skip_history_when_saving = True  # made by a carrier's API call: no staff user to record
+        merchant.save()
+    orders = Order.objects.bulk_create([
+        Order(merchant=merchant, order_number=f"SBX{uuid.uuid4().hex[:20].upper()}", recipient_name="测试买家",
+              recipient_phone="13800000000", recipient_address="浙江省杭州市西湖区文三路 100 号", amount=Decimal("0.00"),
+              created_at=now)
+        for _ in range(count)
+    ])
+    results = shipments_create(merchant=merchant, order_ids=[o.pk for o in orders], carrier_id=carrier.pk, now=now)
+    waybills = [r.waybill for r in results if r.ok]
+    if with_tier:
+        tariff = tariff_current(carrier=carrier, at=now)
+        for waybill in waybills:
+            YinzundaPurchase.objects.create(
+                order_id=waybill.order_id, merchant=merchant, tariff=tariff, fee=Decimal("0.00"), purchased_at=now
+            )
+            waybill_service_add(waybill=waybill, code=settings.YINZUNDA_SERVICE_CODE, now=now)
+    return waybills

@@ -102,6 +102,12 @@ def test_carrier_check_constraints_refuse_bad_values(fields, constraint):
     refused(lambda: Carrier.objects.create(**values), constraint)
 
 
+def test_a_sandbox_carrier_has_its_live_twin_and_only_a_sandbox_has_one():
+    live = CarrierFactory(code="LIVE", waybill_prefix="LV")
+    refused(lambda: CarrierFactory(code="SBXA", waybill_prefix="SA", is_sandbox=True), "carrier_sandbox_has_live_twin")
+    refused(lambda: CarrierFactory(code="SBXB", waybill_prefix="SB", live_carrier=live), "carrier_sandbox_has_live_twin")
+
+
 def test_carrier_code_and_waybill_prefix_are_unique():
     carrier = CarrierFactory(tariff=None)
     refused(lambda: Carrier.objects.create(code=carrier.code, name="x", waybill_prefix="QQ"), "code")

@@ -45,7 +45,8 @@ def test_without_the_after_commit_publish_the_sweep_alone_delivers_every_side_ef
         scanned = yinzunda_waybill(carrier=waybill.carrier)
         tracking_events_ingest(carrier=scanned.carrier, events=[_locker_scan(scanned)])
     assert hooks == []  # nothing is published after commit
-    assert pending() == {"claims.tasks.complaint_route", "claims.tasks.tracking_evaluate"}
+    # (buying the tier on the second parcel tells the carrier at once: waybill.service_added)
+    assert pending() == {"claims.tasks.complaint_route", "claims.tasks.tracking_evaluate", "carriers.tasks.webhook_deliver"}
     assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.RECEIVED
 
     # the sweep delivers them, and what they cause (e-mails, webhooks) on its next passes
@@ -56,14 +57,14 @@ def test_without_the_after_commit_publish_the_sweep_alone_delivers_every_side_ef
     assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.CLAIM_OPENED
     assert Claim.objects.count() == 2
     assert len(mailoutbox) == Notification.objects.count() == 2
-    assert WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).count() == 2
-    assert sent.call_count == 2
+    assert WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).count() == 3  # 2 claims, 1 service
+    assert sent.call_count == 3
     # nothing runs twice
     assert outbox.outbox_sweep(republish_after=0) == 0
     with mock.patch("carriers.webhooks.post_signed", sent):
         for message in OutboxMessage.objects.all():
             assert outbox.outbox_message_run(message.pk) == "skipped"
-    assert len(mailoutbox) == 2 and sent.call_count == 2 and Claim.objects.count() == 2
+    assert len(mailoutbox) == 2 and sent.call_count == 3 and Claim.objects.count() == 2
 
 
 def _locker_scan(waybill) -> dict:

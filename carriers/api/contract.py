@@ -114,6 +114,13 @@ def contract_description() -> str:
 例：序号 `0000001002` → 2×2=4, 0, 0×2=0, 1, 0, … 之和 5 → 校验位 5 → `ZT00000010025`。
 它能发现任何一位输错和绝大多数相邻两位对调；校验位不对的面单号被拒（`waybill_check_digit`）。
 
+## 沙箱 / Sandbox
+
+测试令牌（`yzd_test_…`，运营用 `python manage.py carrier_token <CODE> --test` 生成）作用于该快递公司的沙箱
+副本：它有自己的面单前缀、面单、索赔与结算单，看不到任何正式数据；沙箱里不发生资金往来（结算确认付款不给商家入账），
+回调的 `livemode` 为 false。用 `POST /api/v1/carrier/sandbox/waybills {{"count": 3, "with_tier": true}}`
+生成测试面单，然后按正式流程推送扫描、同步面单、处理索赔、确认付款：本文档的示例都可以在沙箱里原样运行。
+
 ## 请求体上限 / Body limits
 
 `POST /events` 最多 {limits["events"] // (1024 * 1024)} MiB，其余请求 {limits["default"] // 1024} KiB（设置 `YINZUNDA_API_BODY_LIMITS`）；

@@ -7,6 +7,7 @@ from .claims import ClaimAcceptView, ClaimDetailView, ClaimDisputeView, ClaimLis
 from .events import EventsIngestView
 from .exceptions import api_not_found
 from .photos import ComplaintPhotoView
+from .sandbox import SandboxWaybillsView
 from .settlements import SettlementConfirmPaymentView, SettlementDetailView, SettlementListView
 from .webhook_events import WebhookEventListView
 from .waybills import WaybillDetailView, WaybillListView
@@ -44,6 +45,7 @@ urlpatterns = [
     ),
     path("v1/carrier/webhook-events", WebhookEventListView.as_view(), name="carrier-webhook-events"),
     path("v1/carrier/waybills", WaybillListView.as_view(), name="carrier-waybills"),
+    path("v1/carrier/sandbox/waybills", SandboxWaybillsView.as_view(), name="carrier-sandbox-waybills"),
     path("v1/carrier/waybills/<str:number>", WaybillDetailView.as_view(), name="carrier-waybill"),
     path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
     # Split: the init script comes from its own URL, so the CSP needs no inline script.

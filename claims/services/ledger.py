@@ -29,12 +29,15 @@ def ledger_totals() -> dict[str, Decimal]:
 
     return {
         "compensation_ledger": total(LedgerEntry.objects.filter(kind=LedgerEntry.Kind.COMPENSATION)),
-        "compensation_claims": total(Claim.objects.filter(status=Claim.Status.SETTLED)),
+        # Sandbox carriers' claims and statements move no money (carriers.sandbox).
+        "compensation_claims": total(Claim.objects.filter(status=Claim.Status.SETTLED, carrier__is_sandbox=False)),
         "fees_ledger": -total(LedgerEntry.objects.filter(kind=LedgerEntry.Kind.FEE)),
         "fees_purchases": total(YinzundaPurchase.objects.all(), "fee"),
         "refunds_ledger": total(LedgerEntry.objects.filter(kind=LedgerEntry.Kind.FEE_REFUND)),
         "refunds_purchases": total(YinzundaPurchase.objects.filter(status=YinzundaPurchase.Status.CANCELLED), "fee"),
-        "paid_settlements": total(Settlement.objects.filter(status=Settlement.Status.PAID), "total_amount"),
+        "paid_settlements": total(
+            Settlement.objects.filter(status=Settlement.Status.PAID, carrier__is_sandbox=False), "total_amount"
+        ),
     }
 
 

@@ -91,6 +91,8 @@ def settlement_confirm_payment(
             claim_id=claim.pk, to_status=Claim.Status.SETTLED, actor=Actor.CARRIER, carrier=carrier,
             reason=_("结算单 %(ref)s 付款 %(pay)s") % {"ref": settlement.reference, "pay": payment_reference}, now=now,
         )
+        if carrier.is_sandbox:
+            continue  # the sandbox: the claim is settled, no money moves
         ledger_record(
             merchant=claim.merchant, kind=LedgerEntry.Kind.COMPENSATION, amount=claim.amount, claim=claim,
             settlement=settlement, memo=_("索赔 #%(id)s 赔付（%(carrier)s）") % {"id": claim.pk, "carrier": carrier.name},

@@ -20,11 +20,27 @@ class LabelSize:
     width_mm: int
     height_mm: int
     module_mm: float  # width of one Code 128 bar module: ≥ 0.33 mm keeps thermal prints scannable
+    rows: dict  # height of each block in mm; they add up to the page less its 4 mm of padding
+    fonts: dict  # font sizes in mm
+
+    @property
+    def barcode_mm(self) -> float:
+        return self.rows["code"] - self.fonts["number"] - 5
 
 
 LABEL_SIZES = {
-    "76x130": LabelSize("76x130", 76, 130, 0.38),
-    "100x180": LabelSize("100x180", 100, 180, 0.5),
+    "76x130": LabelSize(
+        "76x130", 76, 130, 0.38,
+        rows={"head": 12, "mark": 14, "dest": 15, "code": 28, "party": 20, "meta": 19, "foot": 18},
+        fonts={"carrier": 5.5, "mark": 7, "dest1": 6, "dest2": 4.6, "dest3": 3.6, "dest_pad": 2.5, "number": 4.2,
+               "party": 3.4, "meta": 2.9},
+    ),
+    "100x180": LabelSize(
+        "100x180", 100, 180, 0.5,
+        rows={"head": 16, "mark": 19, "dest": 20, "code": 38, "party": 28, "meta": 26, "foot": 29},
+        fonts={"carrier": 7, "mark": 9.5, "dest1": 8, "dest2": 6.2, "dest3": 4.8, "dest_pad": 3, "number": 5.5,
+               "party": 4.4, "meta": 3.8},
+    ),
 }
 DEFAULT_SIZE = "76x130"
 QUIET_ZONE_MODULES = 10  # Code 128 needs ten modules of white on each side
@@ -76,7 +92,7 @@ def label_for(waybill: Waybill, *, size: LabelSize) -> Label:
     return Label(
         number=waybill.number,
         carrier=waybill.carrier.name,
-        barcode=code128_svg(waybill.number, module_mm=size.module_mm, height_mm=size.height_mm * 0.12),
+        barcode=code128_svg(waybill.number, module_mm=size.module_mm, height_mm=size.barcode_mm),
         destination=" ".join(dict.fromkeys(p for p in (waybill.dest_province, waybill.dest_city, waybill.dest_district) if p)),
         name=mask_name(order.recipient_name),
         phone=mask_phone(order.recipient_phone),

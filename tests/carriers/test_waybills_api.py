@@ -6,9 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from carriers.api.waybills import WaybillDetailOutput, WaybillOutput
 from orders.services import purchase_cancel, purchase_create
 from orders.shipping import shipments_create
 from tests.factories import MerchantFactory, OrderFactory
+from waybills.models import EventCode, Waybill
+from waybills.selectors import carrier_waybill_detail, carrier_waybills_list
 
 from .conftest import event
 
@@ -19,7 +22,9 @@ SVC = "SVC-WBHOMEDELIVERY"
 def _ship(carrier, n=1, merchant=None):
     merchant = merchant or MerchantFactory()
     orders = [OrderFactory(merchant=merchant) for _ in range(n)]
-    return [r.waybill for r in shipments_create(merchant=merchant, order_ids=[o.pk for o in orders], carrier_id=carrier.pk)]
+    # issued two hours ago: scans dated before the issue are refused (DESIGN §3a scan integrity)
+    return [r.waybill for r in shipments_create(merchant=merchant, order_ids=[o.pk for o in orders], carrier_id=carrier.pk,
+                                                now=timezone.now() - timedelta(hours=2))]
 
 
 def test_list_shows_only_own_waybills_with_masked_destination(client_a, carrier_a, carrier_b):
@@ -102,9 +107,17 @@ def test_the_list_costs_a_fixed_number_of_queries(client_a, carrier_a, django_as
 
 
 def test_the_schema_enums_are_the_models_vocabularies(settings):
-    from waybills.models import EventCode, Waybill
-
     overrides = settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
     assert overrides["WaybillStatusEnum"] == Waybill.Status.values
     assert overrides["EventCodeEnum"] == EventCode.values
     assert overrides["ServiceCodeEnum"] == [settings.YINZUNDA_SERVICE_CODE]
+
+
+def test_the_hand_written_answers_match_the_documented_serializers(client_a, carrier_a):
+    (waybill,) = _ship(carrier_a)
+    purchase_create(merchant=waybill.order.merchant, order_id=waybill.order_id)
+    client_a.push([event(waybill, "PICKED_UP", minutes_ago=5)])
+    listed = client_a.get("/api/v1/carrier/waybills").json()["results"]
+    assert listed == WaybillOutput(carrier_waybills_list(carrier=carrier_a), many=True).data
+    detail = client_a.get(f"/api/v1/carrier/waybills/{waybill.number}").json()
+    assert detail == WaybillDetailOutput(carrier_waybill_detail(carrier=carrier_a, number=waybill.number)).data
