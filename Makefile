@@ -52,7 +52,6 @@ label-deps: pdf-deps
 	@(command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null) || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils zbar-tools >/dev/null)
 
-
 # Redocly CLI lints the OpenAPI schema in the tests (tests/carriers/test_schema_tools.py); it is
 # installed into .node/ (not committed), with Debian's nodejs/npm when the machine has no npm.
 REDOCLY := .node/node_modules/.bin/redocly

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from benchmarks._support import terminate_on_sigterm
 
-BENCHMARKS = ["benchmarks.events", "benchmarks.complaints", "benchmarks.dashboard", "benchmarks.console"]
+BENCHMARKS = ["benchmarks.events", "benchmarks.complaints", "benchmarks.dashboard", "benchmarks.console",
+              "benchmarks.waybills"]
 
 
 def _module_name(arg: str) -> str | None:

@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from benchmarks import complaints, console, dashboard, events
+from benchmarks import complaints, console, dashboard, events, waybills
 from benchmarks.run import BENCHMARKS
 
 pytestmark = pytest.mark.bench
@@ -137,9 +137,20 @@ def _console(figures: dict, output: str) -> None:
         assert page["page"] in output
 
 
+def _waybills(figures: dict, output: str) -> None:
+    assert figures["issued"] == waybills.SMOKE["issue"] and figures["waybills_per_s"] > 0
+    assert figures["label_pages"] == waybills.SMOKE["labels"] and figures["label_pages_per_s"] > 0
+    assert figures["synced_waybills"] == waybills.SMOKE["sync"]
+    assert len(figures["sync"]) == 6
+    for label, query in figures["sync"].items():
+        assert query["samples"] == waybills.SMOKE["requests"], label
+        assert f"| {label} |" in output
+
+
 CHECKS = {
     "benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard,
     "benchmarks.console": _console,
+    "benchmarks.waybills": _waybills,
 }
 
 
