@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_config_history'),
+        ('orders', '0004_merchant_email_digest'),
     ]
 
     operations = [
