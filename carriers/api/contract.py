@@ -71,6 +71,10 @@ HEADERS = {
         '当前窗口剩余：`"carrier";r=<剩余次数>;t=<窗口重置前的秒数>`', {"type": "string", "example": '"carrier";r=599;t=60'}
     ),
     "Retry-After": _header("多少秒后再试", {"type": "integer", "minimum": 1}),
+    "X-Request-ID": _header(
+        "本次请求的编号（请求带合法的 X-Request-ID 时原样返回，否则由平台生成）；联系平台排查问题时请提供",
+        {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"},
+    ),
     "Idempotent-Replayed": _header(
         "为 true 表示这是同一 Idempotency-Key 的首个应答的重放，未再次执行", {"type": "string", "enum": ["true"]}
     ),
@@ -131,6 +135,7 @@ def contract_description() -> str:
 - `RateLimit-Policy: "carrier";q=<次数>;w=<秒>` 与 `RateLimit: "carrier";r=<剩余>;t=<秒>`（IETF
   draft-ietf-httpapi-ratelimit-headers）：每个带令牌的应答都有；429 另有 `Retry-After`（秒）。
 - `Idempotent-Replayed: true`：带 `Idempotency-Key` 的请求被重放时。
+- `X-Request-ID`：每个应答都有（请求带合法的 `X-Request-ID` 时原样返回）；联系平台时请提供。
 
 ## 错误代码 / Error codes (`error.code`)
 
@@ -159,6 +164,8 @@ def postprocess(result: dict, generator, request, public) -> dict:
         if not path.startswith("/api/v1/carrier"):
             continue
         for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
             if "401" not in operation.get("responses", {}):
                 continue  # public (e.g. a signed photo URL): no token, so no quota
             idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))

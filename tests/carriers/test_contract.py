@@ -37,7 +37,7 @@ def schema_problems(schema: dict, path: str, method: str, status: int, headers, 
         return [f"{method} {path} answered an undeclared {status}"]
     problems = [
         f"{name} not declared on {status}"
-        for name in ("RateLimit-Policy", "RateLimit", "Retry-After", "Idempotent-Replayed")
+        for name in ("RateLimit-Policy", "RateLimit", "Retry-After", "Idempotent-Replayed", "X-Request-ID")
         if name in headers and name not in declared.get("headers", {})
     ]
     body_schema = declared["content"]["application/json"]["schema"]
@@ -83,6 +83,16 @@ def test_confirm_payment_amount_as_a_json_number_is_refused(client_a, settlement
         f"/api/v1/carrier/settlements/{settlement_a.pk}/confirm-payment", {"payment_reference": "P1", "amount": 5.0}
     )
     assert response.status_code == 400 and "amount" in response.json()["error"]["fields"]
+
+
+def test_every_answer_carries_a_request_id_declared_in_the_schema(client_a, client, schema):
+    for response in (client_a.get("/api/v1/carrier/claims"), client.get("/api/v1/carrier/claims"),
+                     client_a.get("/api/v1/carrier/claims", HTTP_X_REQUEST_ID="trace-42")):
+        assert response["X-Request-ID"]
+    assert client_a.get("/api/v1/carrier/claims", HTTP_X_REQUEST_ID="trace-42")["X-Request-ID"] == "trace-42"
+    for item in schema["paths"].values():
+        for operation in item.values():
+            assert all("X-Request-ID" in r["headers"] for r in operation["responses"].values())
 
 
 def test_every_answer_carries_the_rate_limit_and_429_says_when(client_a, settings):

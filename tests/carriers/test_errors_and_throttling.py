@@ -94,6 +94,9 @@ def test_schema_documents_every_status_the_api_answers(client):
     schema = yaml.safe_load(client.get("/api/schema/").content)
     ops = {(path, method): op for path, item in schema["paths"].items() for method, op in item.items()}
     assert len(ops) >= 10 and ("/api/v1/carrier/webhook-events", "get") in ops
+    # Creating sandbox waybills answers 201 and changes no claim or settlement: no Idempotency-Key.
+    sandbox = ops.pop(("/api/v1/carrier/sandbox/waybills", "post"))
+    assert {"201", "400", "401", "404", "413", "415", "429"} <= set(sandbox["responses"])
     # The signed photo URL is opened without a token (a browser or downloader follows it).
     photo = ops.pop(("/api/v1/carrier/photos/{token}", "get"))
     assert set(photo["responses"]) == {"200", "404"}
