@@ -106,7 +106,7 @@ def ship(ctx: DemoContext, plans: list[Plan]) -> None:
             runs[(plan.shipped_at, plan.carrier.code)].append(plan)
     for (shipped_at, code), batch in sorted(runs.items()):
         waybills = waybills_issue(
-            carrier=ctx.carriers[code], requests=[IssueRequest(order_id=p.order.pk) for p in batch], now=shipped_at
+            carrier=ctx.carriers[code], requests=[IssueRequest(order_id=p.order.pk, address=p.order.recipient_address) for p in batch], now=shipped_at
         )
         for plan, waybill in zip(batch, waybills, strict=True):
             plan.waybill = waybill

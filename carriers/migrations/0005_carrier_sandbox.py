@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carriers', '0003_carrier_is_active_waybill_events'),
+        ('carriers', '0004_carrier_is_active_waybill_events'),
     ]
 
     operations = [

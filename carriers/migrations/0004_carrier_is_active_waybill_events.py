@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carriers', '0002_config_history'),
+        ('carriers', '0003_carrier_onboarding'),
     ]
 
     operations = [

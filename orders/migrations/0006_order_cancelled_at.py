@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_merchant_email_digest'),
+        ('orders', '0005_ledger_refuses_truncate'),
     ]
 
     operations = [
