@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('carriers', '0001_initial'),
         ('orders', '0001_initial'),
-        ('waybills', '0002_trackingevent_late'),
+        ('waybills', '0003_trackingevent_fk_indexes_drop'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
