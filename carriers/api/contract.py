@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from carriers.choices import ComplaintType
+from claims.models import Claim, ClaimTransition
+from waybills.models import EventCode, Waybill
 
 ERROR_CODES: dict[str, str] = {
     "malformed_request": "请求体不是合法的 JSON",
@@ -52,8 +54,17 @@ REJECTION_CODES: dict[str, str] = {
 }
 
 ERROR_CODE_VALUES = list(ERROR_CODES)
-COMPLAINT_TYPE_VALUES = list(ComplaintType.values)
 REJECTION_CODE_VALUES = list(REJECTION_CODES)
+COMPLAINT_TYPE_VALUES = list(ComplaintType.values)
+# ENUM_NAME_OVERRIDES (settings): each vocabulary of the API under one stable component name.
+WaybillStatusEnum_VALUES = list(Waybill.Status.values)
+EventCodeEnum_VALUES = list(EventCode.values)
+ServiceCodeEnum_VALUES = [settings.YINZUNDA_SERVICE_CODE]
+ErrorCodeEnum_VALUES = ERROR_CODE_VALUES
+RejectionCodeEnum_VALUES = REJECTION_CODE_VALUES
+ComplaintTypeEnum_VALUES = COMPLAINT_TYPE_VALUES
+ClaimTriggerEnum_VALUES = list(Claim.Trigger.values)
+TransitionActorEnum_VALUES = list(ClaimTransition.Actor.values)
 
 NULL_REF = "#/components/schemas/NullEnum"
 

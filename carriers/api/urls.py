@@ -9,8 +9,8 @@ from .exceptions import api_not_found
 from .photos import ComplaintPhotoView
 from .sandbox import SandboxWaybillsView
 from .settlements import SettlementConfirmPaymentView, SettlementDetailView, SettlementListView
-from .webhook_events import WebhookEventListView
 from .waybills import WaybillDetailView, WaybillListView
+from .webhook_events import WebhookEventListView
 
 
 class BoundedIdConverter:

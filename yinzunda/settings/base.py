@@ -298,8 +298,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.1.0",  # docs/API_CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
+    "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}], "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1/carrier",
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -310,18 +309,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": ["open", "accepted", "auto_accepted", "disputed", "upheld", "dismissed", "settled"],
         "SettlementStatusEnum": ["issued", "paid"],
-        # Vocabularies as their values (the API shows values, never the Chinese labels).
-        "WaybillStatusEnum": ["created", "picked_up", "in_transit", "at_station", "out_for_delivery", "delivered",
-                              "delivery_failed", "returned", "return_scheduled", "return_picked_up"],
-        "EventCodeEnum": ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_STATION", "OUT_FOR_DELIVERY",
-                          "DELIVERED", "DELIVERY_FAILED", "RETURNED_TO_SENDER", "RETURN_PICKUP_SCHEDULED",
-                          "RETURN_PICKED_UP"],
-        "ServiceCodeEnum": ["SVC-WBHOMEDELIVERY"],
-        "ErrorCodeEnum": "carriers.api.contract.ERROR_CODE_VALUES",
-        "RejectionCodeEnum": "carriers.api.contract.REJECTION_CODE_VALUES",
-        "ComplaintTypeEnum": "carriers.api.contract.COMPLAINT_TYPE_VALUES",
-        "ClaimTriggerEnum": ["complaint", "tracking"],
-        "TransitionActorEnum": ["system", "carrier", "staff", "buyer"],
+        # Vocabularies as their values (the API shows values, never the Chinese labels); lists in carriers/api/contract.py.
+        **{name: f"carriers.api.contract.{name}_VALUES" for name in ("WaybillStatusEnum", "EventCodeEnum", "ServiceCodeEnum", "ErrorCodeEnum", "RejectionCodeEnum", "ComplaintTypeEnum", "ClaimTriggerEnum", "TransitionActorEnum")},
     },
 }
 
@@ -368,10 +357,7 @@ YINZUNDA_WEBHOOK_ALLOW_HTTP = False
 YINZUNDA_WEBHOOK_ALLOWED_NETWORKS: list[str] = []
 YINZUNDA_WEBHOOK_CA_BUNDLE = os.environ.get("YINZUNDA_WEBHOOK_CA_BUNDLE") or None  # default: certifi's
 ADMINS = [("Yinzunda operators", a.strip()) for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
-# Carrier API request bodies, in bytes, per kind of request; above its limit a request is a 413
-# before its body is read. "events": a batch of 1000 events with every field at its documented
-# maximum (CJK text escaped as \uXXXX) is about 5.1 MiB. Django's own cap must not be lower, or
-# such a batch would fail inside Django instead of being answered.
+# Carrier API body limits (bytes; 413 above, unread; a full 1000-event batch is ≈5.1 MiB); Django's cap follows them.
 YINZUNDA_API_BODY_LIMITS = {"default": 64 * 1024, "events": 8 * 1024 * 1024}
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(YINZUNDA_API_BODY_LIMITS.values())
 # Scan integrity (DESIGN §3a): a scan may predate its waybill's issue by this much carrier clock
@@ -409,7 +395,6 @@ LOGGING = {
         "yinzunda.request": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO")},
         # WeasyPrint (evidence PDF) logs every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},  # WeasyPrint subsetting fonts for every label PDF
     },
 }
 AXES_VERBOSE = False
