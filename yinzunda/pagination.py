@@ -32,6 +32,13 @@ class KeysetPage:
         return bool(self.next_cursor or self.prev_cursor)
 
 
+def query_without_cursor(params) -> str:
+    """The page's query string (a QueryDict) minus its cursor: the filters the page links keep."""
+    params = params.copy()
+    params.pop("cursor", None)
+    return params.urlencode()
+
+
 def encode_cursor(at: datetime, pk: int, direction: str) -> str:
     raw = json.dumps([at.isoformat(), pk, direction]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

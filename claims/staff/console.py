@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -12,14 +12,7 @@ from carriers.services import carrier_go_live, webhook_ping
 from yinzunda.errors import DomainError
 
 from ..selectors.console import carrier_checklist, console_alerts
-from .access import staff_only
-
-
-def _carrier(carrier_id: int) -> Carrier:
-    carrier = Carrier.objects.filter(pk=carrier_id).first() if carrier_id < 2**63 else None
-    if carrier is None:
-        raise Http404
-    return carrier
+from .access import carrier_or_404, staff_only
 
 
 @staff_only
@@ -37,14 +30,14 @@ def console_home(request: HttpRequest) -> HttpResponse:
 @staff_only
 @require_GET
 def carrier_onboarding(request: HttpRequest, carrier_id: int) -> HttpResponse:
-    carrier = _carrier(carrier_id)
+    carrier = carrier_or_404(carrier_id)
     return render(request, "claims/staff/onboarding.html", {"checklist": carrier_checklist(carrier=carrier)})
 
 
 @staff_only
 @require_POST
 def carrier_webhook_ping(request: HttpRequest, carrier_id: int) -> HttpResponse:
-    carrier = _carrier(carrier_id)
+    carrier = carrier_or_404(carrier_id)
     try:
         result = webhook_ping(carrier=carrier)
     except DomainError as exc:
@@ -61,7 +54,7 @@ def carrier_webhook_ping(request: HttpRequest, carrier_id: int) -> HttpResponse:
 @staff_only
 @require_POST
 def carrier_go_live_view(request: HttpRequest, carrier_id: int) -> HttpResponse:
-    carrier = _carrier(carrier_id)
+    carrier = carrier_or_404(carrier_id)
     try:
         carrier_go_live(carrier=carrier, ready=carrier_checklist(carrier=carrier).ready)
     except DomainError as exc:

@@ -7,14 +7,13 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carriers.choices import ComplaintType
-from carriers.models import Carrier
 from yinzunda.dispatch import task_enqueue_on_commit
 
 from ..selectors.scorecard import (
@@ -26,7 +25,7 @@ from ..selectors.scorecard import (
     scorecard_weeks_available,
 )
 from ..services.scorecard import week_start_of
-from .access import staff_only
+from .access import carrier_or_404, staff_only
 from .charts import trend_chart
 
 
@@ -72,9 +71,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 @staff_only
 @require_GET
 def scorecard_carrier(request: HttpRequest, carrier_id: int) -> HttpResponse:
-    carrier = Carrier.objects.filter(pk=carrier_id).first() if carrier_id < 2**63 else None
-    if carrier is None:
-        raise Http404
+    carrier = carrier_or_404(carrier_id)
     week = _week(request)
     row = scorecard_carrier_week(carrier_id=carrier.pk, week_start=week)
     places = row.score.places if row else {}

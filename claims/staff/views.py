@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yinzunda.errors import DomainError
-from yinzunda.pagination import KeysetPage
+from yinzunda.pagination import KeysetPage, query_without_cursor
 from yinzunda.private_files import private_image_response
 
 from ..errors import ClaimTransitionNotAllowed
@@ -42,15 +42,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     else:
         filters = form.cleaned_data if form.is_bound else {}
         page, code = arbitration_queue(filters=filters, cursor=request.GET.get("cursor")), 200
-    context.update(form=form, page=page, query=_query_without(request, "cursor"))
+    context.update(form=form, page=page, query=query_without_cursor(request.GET))
     return render(request, "claims/staff/claim_queue.html", context, status=code)
 
-
-def _query_without(request: HttpRequest, *keys: str) -> str:
-    params = request.GET.copy()
-    for key in keys:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 @staff_only

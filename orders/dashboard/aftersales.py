@@ -12,9 +12,10 @@ from claims.selectors import aftersales as selectors
 from claims.services.aftersales import claim_merchant_answer_add, complaint_aftersales_update
 from yinzunda import pagination
 from yinzunda.errors import DomainError, NotFound
+from yinzunda.pagination import query_without_cursor
 
 from .forms import AfterSalesFilterForm, AfterSalesReplyForm, ClaimAnswerForm
-from .views import _query_without, merchant_required
+from .views import merchant_required
 
 
 @require_GET
@@ -37,7 +38,7 @@ def aftersales_queue(request: HttpRequest) -> HttpResponse:
         "state_counts": [
             (code, label, counts[code]) for code, label in Complaint.AfterSales.choices
         ],
-        "query": _query_without(request, "cursor"),
+        "query": query_without_cursor(request.GET),
         "nav": "aftersales",
     }
     return render(request, "orders/dashboard/aftersales_list.html", context, status=status)

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET
 
 from claims.selectors import dossier as dossier_selectors
 from orders.selectors import orders as order_selectors
+from yinzunda.pagination import query_without_cursor
 
 from .evidence import evidence_json, evidence_pdf, evidence_zip
 from .forms import OrderFilterForm, ascii_id
-from .views import _query_without, merchant_required
+from .views import merchant_required
 
 MAX_EVIDENCE_ORDERS = 200
 
@@ -49,7 +50,7 @@ def evidence_export(request: HttpRequest) -> HttpResponse:
         "count": min(len(ids), MAX_EVIDENCE_ORDERS),
         "too_many": len(ids) > MAX_EVIDENCE_ORDERS,
         "limit": MAX_EVIDENCE_ORDERS,
-        "query": _query_without(request, "cursor"),
+        "query": query_without_cursor(request.GET),
         "filename": _filename(request),
         "nav": "orders",
     }

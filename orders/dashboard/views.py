@@ -25,6 +25,7 @@ from orders.selectors import merchants
 from orders.selectors import orders as order_selectors
 from orders.selectors.purchases import purchase_offer
 from yinzunda import pagination
+from yinzunda.pagination import query_without_cursor
 
 from ..services import merchant_quota
 from . import exports
@@ -54,12 +55,6 @@ def merchant_required(view):
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
-
-def _query_without(request: HttpRequest, *keys: str) -> str:
-    params = request.GET.copy()
-    for key in keys:
-        params.pop(key, None)
-    return params.urlencode()
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -123,7 +118,7 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "quota": merchant_quota(merchant=merchant),
-        "query": _query_without(request, "cursor"),
+        "query": query_without_cursor(request.GET),
         "nav": "orders",
     }
     template = "orders/dashboard/_order_table.html" if _is_htmx(request) else "orders/dashboard/order_list.html"
@@ -165,7 +160,7 @@ def claim_list_page(request: HttpRequest) -> HttpResponse:
         "money": money_selectors.money_summary(merchant=merchant),
         "money_week": money_selectors.money_summary(merchant=merchant, since=week_ago),
         "week_from": timezone.localdate() - timedelta(days=7),
-        "query": _query_without(request, "cursor"),
+        "query": query_without_cursor(request.GET),
         "nav": "claims",
     }
     return render(request, "orders/dashboard/claim_list.html", context, status=status)
@@ -199,7 +194,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "unread_only": unread_only,
         "unread": notifications.notification_unread_count(merchant=merchant),
-        "query": _query_without(request, "cursor"),
+        "query": query_without_cursor(request.GET),
         "nav": "inbox",
     }
     return render(request, "orders/dashboard/inbox.html", context)
