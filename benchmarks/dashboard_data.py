@@ -175,8 +175,8 @@ def build(n_orders: int) -> None:
             copy_rows(cur, Claim._meta.db_table,
                       ["id", "complaint_id", "trigger", "waybill_id", "carrier_id", "merchant_id", "order_id",
                        "complaint_type", "tariff_id", "amount", "status", "deadline_at", "opened_at", "updated_at",
-                       "resolved_at", "settlement_id"],
-                      ((*row[:-1], ids.get(row[-1])) for row in claim_rows))
+                       "resolved_at", "settlement_id", "promise", "breach"],
+                      ((*row[:-1], ids.get(row[-1]), "door_delivery", "{}") for row in claim_rows))
             compensations = [
                 (merchant.pk, "compensation", "5.00", row[0], ids[row[-1]], "索赔赔付", row[14])
                 for row in claim_rows if row[10] == "settled"

@@ -188,8 +188,17 @@ class TariffPayoutInline(admin.TabularInline):
 class TariffAdmin(SimpleHistoryAdmin):
     """A version in use (bought or claimed under) is read-only: a change is a new version."""
 
-    list_display = ["carrier", "version", "effective_from", "fee_per_order", "in_use"]
+    list_display = [
+        "carrier", "version", "effective_from", "fee_per_order",
+        "station_hold_hours", "hub_dwell_hours", "transit_hours", "return_pickup_hours", "in_use",
+    ]
     list_filter = ["carrier"]
+    fieldsets = [
+        (None, {"fields": ["carrier", "version", "effective_from", "fee_per_order"]}),
+        (gettext_lazy("承诺时限（没有对应赔付标准的承诺不受保障）"), {
+            "fields": ["station_hold_hours", "hub_dwell_hours", "transit_hours", "return_pickup_hours"],
+        }),
+    ]
     list_select_related = ["carrier"]
     inlines = [TariffPayoutInline]
     actions = ["new_version"]

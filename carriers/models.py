@@ -133,6 +133,19 @@ class Tariff(models.Model):
     version = models.PositiveIntegerField(_("版本"))
     effective_from = models.DateTimeField(_("生效时间"))
     fee_per_order = models.DecimalField(_("每单服务费"), max_digits=10, decimal_places=2)
+    # The promise clocks of DESIGN §3a: a breach is seen in the scans once a clock runs out.
+    station_hold_hours = models.PositiveIntegerField(
+        _("驿站滞留时限（小时）"), default=24, help_text=_("到达网点/驿站后多少小时内须送货上门")
+    )
+    hub_dwell_hours = models.PositiveIntegerField(
+        _("转运中心滞留时限（小时）"), default=12, help_text=_("每个转运中心到达后多少小时内须发出")
+    )
+    transit_hours = models.PositiveIntegerField(
+        _("优先转运时限（小时）"), default=72, help_text=_("揽收后多少小时内须开始派送")
+    )
+    return_pickup_hours = models.PositiveIntegerField(
+        _("退货取件时限（小时）"), default=48, help_text=_("预约退货取件后多少小时内须上门取件")
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     history = HistoricalRecords()
@@ -147,6 +160,11 @@ class Tariff(models.Model):
                 fields=["carrier", "effective_from"], name="tariff_effective_from_unique"
             ),
             models.CheckConstraint(condition=Q(fee_per_order__gte=Decimal("0")), name="tariff_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(station_hold_hours__gte=1, hub_dwell_hours__gte=1, transit_hours__gte=1,
+                            return_pickup_hours__gte=1),
+                name="tariff_clocks_positive",
+            ),
         ]
 
     def __str__(self) -> str:

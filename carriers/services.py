@@ -170,6 +170,11 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
     return delivery
 
 
+def webhooks_enqueue_many(*, items: list[tuple[Carrier, str, dict]]) -> list[WebhookDelivery]:
+    """webhook_enqueue for each of many events (each takes its carrier's next sequence)."""
+    return [webhook_enqueue(carrier=carrier, event_type=kind, payload=payload) for carrier, kind, payload in items]
+
+
 @transaction.atomic
 def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (same event_id, fresh retry window), e.g. after the carrier fixed its endpoint."""

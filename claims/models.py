@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from carriers.choices import ComplaintType
+from carriers.choices import ComplaintType, Promise
 from yinzunda.private_files import private_storage
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
 class Complaint(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("已受理，待处理")
+        HELD = "held", _("等待物流数据，稍后重新判断")
         CLAIM_OPENED = "claim_opened", _("已向快递公司索赔")
         FORWARDED = "forwarded", _("已转商家处理")
         REJECTED = "rejected", _("不予受理")
@@ -64,6 +65,7 @@ class Complaint(models.Model):
     # The merchant's answer to the buyer, shown on the buyer's status page.
     merchant_reply = models.TextField(_("商家回复"), max_length=1000, blank=True, default="", db_default="")
     merchant_replied_at = models.DateTimeField(_("商家回复时间"), null=True, blank=True)
+    recheck_at = models.DateTimeField(_("重新判断时间"), null=True, blank=True)  # held: judged again then
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -74,6 +76,7 @@ class Complaint(models.Model):
                 condition=Q(status="received", routed_at__isnull=True) | (~Q(status="received") & Q(routed_at__isnull=False)),
                 name="complaint_routed_at_matches_status",
             ),
+            models.CheckConstraint(condition=~Q(status="held") | Q(recheck_at__isnull=False), name="complaint_held_has_recheck"),
         ]
         # The sweep looks for complaints still waiting to be routed.
         indexes = [
@@ -83,6 +86,7 @@ class Complaint(models.Model):
                 fields=["order", "aftersales_state", "-routed_at"],
                 condition=Q(status__in=["forwarded", "rejected"]), name="complaint_aftersales",
             ),
+            models.Index(fields=["recheck_at"], condition=Q(status="held"), name="complaint_held_recheck"),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +154,8 @@ class Claim(models.Model):
     merchant = models.ForeignKey("orders.Merchant", on_delete=models.PROTECT, related_name="claims")
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="claims")
     complaint_type = models.CharField(_("违约类型"), max_length=32, choices=ComplaintType.choices)
+    promise = models.CharField(_("承诺"), max_length=24, choices=Promise.choices, blank=True)
+    breach = models.JSONField(_("违约证据"), default=dict, blank=True)  # rule, clock, scans (DESIGN §3a)
     tariff = models.ForeignKey("carriers.Tariff", on_delete=models.PROTECT, related_name="claims")
     amount = models.DecimalField(_("赔付金额"), max_digits=10, decimal_places=2)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
@@ -181,9 +187,9 @@ class Claim(models.Model):
                 | Q(settlement__isnull=False, status__in=["accepted", "auto_accepted", "upheld", "settled"]),
                 name="claim_settlement_matches_status",
             ),
-            # Tracking evidence opens at most one claim per waybill (a later complaint joins it).
+            # One claim per (waybill, promise): watcher re-runs, races and later complaints meet it.
             models.UniqueConstraint(
-                fields=["waybill"], condition=Q(trigger="tracking"), name="claim_one_tracking_claim_per_waybill"
+                fields=["waybill", "promise"], condition=~Q(promise=""), name="claim_one_per_waybill_promise"
             ),
         ]
         indexes = [

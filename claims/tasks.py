@@ -15,12 +15,13 @@ from yinzunda.outbox import operator_alert_raise, operator_alert_resolve
 from .errors import LedgerOutOfBalance
 from .models import Claim, Complaint, Notification
 from .selectors.claims import claims_to_settle
+from .selectors.complaints import complaints_held_due
 from .selectors.notifications import (
     merchants_for_digest,
     notification_digest,
     notification_email_text,
 )
-from .services import claims, complaints, ledger, scorecard, settlements
+from .services import claims, complaints, ledger, scorecard, settlements, watcher
 from .services.notifications import notifications_mark_digested
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ def notification_email(notification_id: int) -> bool:
         from_email=None, recipient_list=[note.merchant.email],
     )
     return True
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notifications_email(notification_ids: list[int]) -> int:
+    """The e-mails of a batch of inbox entries (the watcher writes them by the hundred)."""
+    return sum(1 for pk in notification_ids if notification_email(pk))
 
 
 @shared_task
@@ -97,9 +104,19 @@ def complaints_sweep_unrouted(older_than_seconds: float | None = None) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, outbox_in_transaction=True)
-def tracking_evaluate(event_ids: list[int]) -> list[int]:
-    """Called after commit for newly stored DELIVERED events (locker/station): claims opened."""
-    return [claim.pk for claim in complaints.claims_open_from_tracking(event_ids=event_ids)]
+def promises_watch(waybill_ids: list[int]) -> list[int]:
+    """After a batch of scans: the promise watcher on the parcels scanned; ids of the claims opened."""
+    return watcher.promises_watch(waybill_ids=waybill_ids)
+
+
+@shared_task
+def promises_sweep() -> int:
+    """Beat: clocks that ran out with no scan (every parcel in flight), then held complaints due again."""
+    opened = watcher.promises_watch(waybill_ids=None)
+    due = complaints_held_due()
+    for pk in due:
+        complaint_route.delay(pk)
+    return len(opened)
 
 
 @shared_task

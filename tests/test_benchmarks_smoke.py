@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from benchmarks import complaints, console, dashboard, events, waybills
+from benchmarks import complaints, console, dashboard, events, promises, waybills
 from benchmarks.run import BENCHMARKS
 
 pytestmark = pytest.mark.bench
@@ -145,12 +145,20 @@ def _waybills(figures: dict, output: str) -> None:
     for label, query in figures["sync"].items():
         assert query["samples"] == waybills.SMOKE["requests"], label
         assert f"| {label} |" in output
+def _promises(figures: dict, output: str) -> None:
+    assert figures["waybills"] == promises.SMOKE["waybills"]
+    assert figures["breaches"] == promises.SMOKE["waybills"] // promises.BREACH_EVERY
+    # The sweep finds exactly the seeded breaches, opens one claim each, and a second sweep none.
+    assert figures["exact"] and figures["claims_match"]
+    assert figures["opened"] == figures["breaches"] and figures["rerun_opened"] == 0
+    assert "query :" in output
 
 
 CHECKS = {
     "benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard,
     "benchmarks.console": _console,
     "benchmarks.waybills": _waybills,
+    "benchmarks.promises": _promises,
 }
 
 

@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
     WaybillFactory,
 )
-from waybills.models import TrackingEvent, WaybillSequence, WaybillServiceChange
+from waybills.models import DeliveryConsent, TrackingEvent, WaybillSequence, WaybillServiceChange
 from waybills.numbers import format_waybill_number
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +136,13 @@ def test_tariff_fee_is_not_negative():
     Tariff.objects.create(carrier=carrier, version=1, effective_from=NOW, fee_per_order=Decimal("0.00"))
     refused(lambda: Tariff.objects.create(carrier=carrier, version=2, effective_from=NOW + timedelta(days=1),
                                           fee_per_order=Decimal("-0.01")), "tariff_fee_not_negative")
+
+
+@pytest.mark.parametrize("clock", ["station_hold_hours", "hub_dwell_hours", "transit_hours", "return_pickup_hours"])
+def test_tariff_promise_clocks_are_positive(clock):
+    carrier = CarrierFactory(tariff=None)
+    refused(lambda: Tariff.objects.create(carrier=carrier, version=1, effective_from=NOW,
+                                          fee_per_order=Decimal("0.80"), **{clock: 0}), "tariff_clocks_positive")
 
 
 def test_tariff_payout_is_positive_and_once_per_complaint_type():
@@ -342,6 +349,36 @@ def test_waybill_service_change_is_added_or_removed():
     )
 
 
+def test_consent_grant_has_a_method_and_a_withdrawal_none():
+    waybill = WaybillFactory()
+    buyer = {"waybill": waybill, "source": "buyer", "channel": "buyer_page"}
+    DeliveryConsent.objects.create(kind="grant", method="locker", **buyer)
+    DeliveryConsent.objects.create(kind="withdraw", method="", **buyer)
+    refused(lambda: DeliveryConsent.objects.create(kind="grant", method="", **buyer), "consent_grant_has_method")
+    refused(lambda: DeliveryConsent.objects.create(kind="withdraw", method="locker", **buyer), "consent_grant_has_method")
+
+
+def test_consent_source_matches_its_channel():
+    waybill = WaybillFactory()
+    DeliveryConsent.objects.create(waybill=waybill, kind="grant", method="station", source="carrier",
+                                   channel="dispute", carrier=waybill.carrier)
+    for fields in (
+        {"source": "buyer", "channel": "scan"},
+        {"source": "buyer", "channel": "buyer_page", "carrier": waybill.carrier},
+        {"source": "carrier", "channel": "buyer_page", "carrier": waybill.carrier},
+        {"source": "carrier", "channel": "scan"},
+    ):
+        refused(lambda f=fields: DeliveryConsent.objects.create(waybill=waybill, kind="grant", method="locker", **f),
+                "consent_source_matches_channel")
+
+
+def test_consent_records_are_append_only():
+    consent = DeliveryConsent.objects.create(waybill=WaybillFactory(), kind="grant", method="locker",
+                                             source="buyer", channel="buyer_page")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        DeliveryConsent.objects.filter(pk=consent.pk).update(method="station")
+
+
 def test_waybill_delivered_has_method():
     WaybillFactory(delivered_at=NOW, delivery_method="door")
     refused(lambda: WaybillFactory(delivered_at=NOW, delivery_method=""), "waybill_delivered_has_method")
@@ -397,6 +434,11 @@ def test_complaint_routed_at_matches_status(fields):
     refused(lambda: ComplaintFactory(**fields), "complaint_routed_at_matches_status")
 
 
+def test_a_held_complaint_has_its_recheck_time():
+    ComplaintFactory(status="held", routed_at=NOW, recheck_at=NOW + timedelta(hours=1))
+    refused(lambda: ComplaintFactory(status="held", routed_at=NOW), "complaint_held_has_recheck")
+
+
 def test_one_complaint_opens_at_most_one_claim():
     claim = make_claim()
     refused(lambda: make_claim(complaint=claim.complaint), "complaint_id")
@@ -425,19 +467,21 @@ def test_claim_settlement_matches_status():
     refused(lambda: make_claim(status="dismissed", settlement=settlement), "claim_settlement_matches_status")
 
 
-def test_tracking_evidence_opens_one_claim_per_waybill_and_an_event_one_claim():
+def test_one_claim_per_waybill_and_promise_and_an_event_one_claim():
     complaint = ComplaintFactory()
     waybill = complaint.waybill
-    first, second = (make_event(waybill, code="DELIVERED", delivery_method="station") for _ in range(2))
+    first, second, third = (make_event(waybill, code="DELIVERED", delivery_method="station") for _ in range(3))
 
-    def tracking_claim(event):
+    def tracking_claim(event, promise="door_delivery"):
         return lambda: Claim.objects.create(**{**claim_values(complaint), "complaint": None, "trigger": "tracking",
-                                               "source_event": event})
+                                               "source_event": event, "promise": promise})
 
     tracking_claim(first)()
-    refused(tracking_claim(second), "claim_one_tracking_claim_per_waybill")
-    refused(tracking_claim(first), "source_event_id")
-    make_claim(complaint=complaint)  # a complaint claim on the same waybill is another matter
+    refused(tracking_claim(second), "claim_one_per_waybill_promise")
+    refused(tracking_claim(first, "priority_transit"), "source_event_id")
+    tracking_claim(third, "priority_transit")()  # another promise of the same parcel is another claim
+    refused(lambda: make_claim(complaint=complaint, promise="door_delivery"), "claim_one_per_waybill_promise")
+    make_claim(complaint=complaint)  # a claim with no promise (history before promises) is not constrained
 
 
 def test_each_claim_state_is_entered_once():

@@ -46,7 +46,7 @@ def test_without_the_after_commit_publish_the_sweep_alone_delivers_every_side_ef
         tracking_events_ingest(carrier=scanned.carrier, events=[_locker_scan(scanned)])
     assert hooks == []  # nothing is published after commit
     # (buying the tier on the second parcel tells the carrier at once: waybill.service_added)
-    assert pending() == {"claims.tasks.complaint_route", "claims.tasks.tracking_evaluate", "carriers.tasks.webhook_deliver"}
+    assert pending() == {"claims.tasks.complaint_route", "claims.tasks.promises_watch", "carriers.tasks.webhook_deliver"}
     assert Complaint.objects.get(pk=complaint.pk).status == Complaint.Status.RECEIVED
 
     # the sweep delivers them, and what they cause (e-mails, webhooks) on its next passes
@@ -119,12 +119,15 @@ def test_carrier_answers_record_their_webhooks_in_the_outbox(django_capture_on_c
     assert pending() == set()
     # claim.opened and its e-mail; the dispute itself only notifies the merchant
     assert OutboxMessage.objects.filter(task_name="carriers.tasks.webhook_deliver").count() == 1
-    assert OutboxMessage.objects.filter(task_name="claims.tasks.notification_email").count() == Notification.objects.count()
+    # one e-mail run per inbox entry: singly, or in the watcher's batches (notifications_email)
+    single = OutboxMessage.objects.filter(task_name="claims.tasks.notification_email").count()
+    batched = sum(len(m.args[0]) for m in OutboxMessage.objects.filter(task_name="claims.tasks.notifications_email"))
+    assert single + batched == Notification.objects.count()
 
 
 def test_enqueue_outside_a_transaction_still_writes_the_row_first(django_capture_on_commit_callbacks):
     other = WaybillFactory()
     with django_capture_on_commit_callbacks(execute=False) as hooks:
-        message = task_enqueue_on_commit("claims.tasks.tracking_evaluate", [other.pk * 1000])
+        message = task_enqueue_on_commit("claims.tasks.promises_watch", [other.pk * 1000])
     assert OutboxMessage.objects.get(pk=message.pk).args == [[other.pk * 1000]]
     assert len(hooks) == 1

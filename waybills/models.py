@@ -8,31 +8,12 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import DROP_METHODS, ConsentMethod, DeliveryMethod, EventCode
 
-class EventCode(models.TextChoices):
-    PICKED_UP = "PICKED_UP", _("已揽收")
-    ARRIVED_AT_HUB = "ARRIVED_AT_HUB", _("到达转运中心")
-    DEPARTED_HUB = "DEPARTED_HUB", _("离开转运中心")
-    ARRIVED_AT_STATION = "ARRIVED_AT_STATION", _("到达网点/驿站")
-    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY", _("派送中")
-    DELIVERED = "DELIVERED", _("已签收")
-    DELIVERY_FAILED = "DELIVERY_FAILED", _("派送失败")
-    RETURNED_TO_SENDER = "RETURNED_TO_SENDER", _("已退回寄件人")
-    RETURN_PICKUP_SCHEDULED = "RETURN_PICKUP_SCHEDULED", _("已预约退货取件")
-    RETURN_PICKED_UP = "RETURN_PICKED_UP", _("退货已取件")
-
-
-class DeliveryMethod(models.TextChoices):
-    DOOR = "door", _("送货上门")
-    LOCKER = "locker", _("快递柜")
-    STATION = "station", _("驿站/代收点")
-    RECEPTION = "reception", _("前台/门卫代收")
-    SELF_PICKUP = "self_pickup", _("自提")
-
-
-# Deliveries that leave the parcel somewhere other than the door: without the buyer's consent
-# each one breaks the door-delivery promise (DESIGN §3a).
-DROP_METHODS = frozenset({DeliveryMethod.LOCKER.value, DeliveryMethod.STATION.value})
+__all__ = [
+    "DROP_METHODS", "ConsentMethod", "DeliveryMethod", "EventCode", "ProofType", "Waybill", "EVENT_STATUS",
+    "WaybillSequence", "TrackingEvent", "DeliveryConsent",
+]
 
 
 class ProofType(models.TextChoices):
@@ -229,3 +210,62 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_id} {self.code} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DeliveryConsent(models.Model):
+    """One append-only record of the buyer's consent to a drop instead of door delivery.
+
+    Who (buyer on the platform, or a carrier asserting it), when, how (channel, evidence) and
+    scope (method, place, until when). A withdrawal is a record too; nothing is ever edited.
+    Platform-recorded consent covers a drop (no breach); carrier-asserted consent is evidence
+    for a dispute, never a reason to open no claim (DESIGN §3a).
+    """
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("同意")
+        WITHDRAW = "withdraw", _("撤回")
+
+    class Source(models.TextChoices):
+        BUYER = "buyer", _("买家（平台记录）")
+        CARRIER = "carrier", _("快递公司提供")
+
+    class Channel(models.TextChoices):
+        BUYER_PAGE = "buyer_page", _("买家页面")
+        SCAN = "scan", _("轨迹事件")
+        DISPUTE = "dispute", _("索赔申诉")
+
+    waybill = models.ForeignKey(Waybill, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    method = models.CharField(_("放置方式"), max_length=16, choices=ConsentMethod.choices, blank=True)
+    place = models.CharField(_("地点"), max_length=100, blank=True)
+    valid_until = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    evidence = models.CharField(_("凭证"), max_length=500, blank=True)
+    carrier = models.ForeignKey(
+        "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    tracking_event = models.OneToOneField(
+        TrackingEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="consent"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name = _("代收同意记录")
+        verbose_name_plural = _("代收同意记录")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="withdraw", method="") | (Q(kind="grant") & ~Q(method="")),
+                name="consent_grant_has_method",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="buyer", carrier__isnull=True, channel="buyer_page")
+                | Q(source="carrier", carrier__isnull=False, kind="grant", channel__in=["scan", "dispute"]),
+                name="consent_source_matches_channel",
+            ),
+        ]
+        indexes = [models.Index(fields=["waybill", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id} {self.source} {self.kind} {self.method}"

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 
 from carriers.models import Carrier
 
-from .models import TrackingEvent, Waybill, WaybillServiceChange
+from .models import DeliveryConsent, TrackingEvent, Waybill, WaybillServiceChange
 
 _SERVICE_CHANGES = Prefetch("service_changes", queryset=WaybillServiceChange.objects.order_by("at", "id"))
 
@@ -61,3 +61,21 @@ def waybill_services(waybill: Waybill) -> list[dict]:
     for entry in services.values():
         entry["active"] = entry["code"] in waybill.service_codes
     return list(services.values())
+
+
+def waybill_consents(*, waybill: Waybill) -> QuerySet[DeliveryConsent]:
+    """The parcel's consent history, oldest first: who, when, how, scope (for every audience)."""
+    return DeliveryConsent.objects.filter(waybill=waybill).select_related("carrier").order_by("recorded_at", "id")
+
+
+def consent_buyer_active(consents: list[DeliveryConsent], *, now: datetime) -> list[DeliveryConsent]:
+    """The buyer's grants in force now (after the last withdrawal, not expired)."""
+    active: list[DeliveryConsent] = []
+    for record in consents:
+        if record.source != DeliveryConsent.Source.BUYER or record.recorded_at > now:
+            continue
+        if record.kind == DeliveryConsent.Kind.WITHDRAW:
+            active = []
+        elif record.valid_until is None or record.valid_until >= now:
+            active.append(record)
+    return active

@@ -37,6 +37,12 @@ class EventsIngestView(CarrierAPIView):
         proof_type = serializers.ChoiceField(choices=ProofType.values, required=False, allow_null=True)
         proof_url = serializers.URLField(max_length=500, required=False, allow_blank=True, help_text="https 链接")
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="备注，≤500 字")
+        consent_evidence = serializers.CharField(
+            max_length=500, required=False, allow_blank=True,
+            help_text="可选：买家同意放至快递柜/驿站/前台的凭证（买家回复、通话记录编号或链接，≤500 字）；"
+            "仅限 delivery_method 为 locker/station/reception 的 DELIVERED 事件。记为快递公司提供的同意记录，"
+            "可用于申诉，但不能代替买家在平台上的同意",
+        )
 
     Input = inline_serializer(
         name="EventBatch",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from carriers.choices import ComplaintType
+from waybills.models import ConsentMethod
 from yinzunda.errors import DomainError
 from yinzunda.images import CleanImage
 
@@ -93,3 +94,15 @@ class ComplaintForm(forms.Form):
     @staticmethod
     def new_token() -> uuid.UUID:
         return uuid.uuid4()
+
+
+class ConsentForm(forms.Form):
+    """The buyer agrees to a drop instead of the door: where, optionally which place, until when."""
+
+    method = forms.ChoiceField(label=_("可以放在"), choices=ConsentMethod.choices, widget=forms.RadioSelect)
+    place = forms.CharField(label=_("具体地点（可选）"), max_length=100, required=False,
+                            widget=forms.TextInput(attrs={"placeholder": _("如：小区东门菜鸟驿站")}))
+    valid_until = forms.DateTimeField(
+        label=_("有效期至（可选）"), required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

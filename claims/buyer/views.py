@@ -3,20 +3,25 @@ from __future__ import annotations
 
 import time
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from orders.selectors.promises import waybill_promises
+from waybills.selectors import consent_buyer_active, waybill_consents
+from waybills.services.consent import consent_buyer_grant, consent_buyer_withdraw
 from yinzunda.clientip import client_ip
 from yinzunda.errors import DomainError
 
 from ..selectors import complaints as selectors
 from ..services.complaints import complaint_file
 from . import limits
-from .forms import ComplaintForm, OrderLookupForm
+from .forms import ComplaintForm, ConsentForm, OrderLookupForm
 
 PROOF_TTL_SECONDS = 30 * 60
 
@@ -144,16 +149,55 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             initial.update(complaint_type=draft.get("complaint_type", ""), description=draft.get("description", ""))
         form = ComplaintForm(initial=initial)
         status = 200
+    return _order_page(request, order, form=form, status=status, draft_restored=bool(draft))
+
+
+def _order_page(
+    request: HttpRequest, order, *, form=None, consent_form=None, status: int = 200, draft_restored: bool = False
+) -> HttpResponse:
+    waybill = getattr(order, "waybill", None)
+    consents = list(waybill_consents(waybill=waybill)) if waybill else []
     context = {
-        "form": form, "order": order, "waybill": getattr(order, "waybill", None),
+        "form": form or ComplaintForm(initial={"submission_token": ComplaintForm.new_token()}),
+        "order": order, "waybill": waybill,
         "complaints": selectors.buyer_complaints(order_id=order.pk),
-        "draft_restored": bool(draft),
+        "draft_restored": draft_restored,
         "has_yinzunda": selectors.buyer_order_has_yinzunda(order_id=order.pk),
         "other_orders": [
             o for o in selectors.buyer_orders_get(order_ids=_proven_order_ids(request)) if o.pk != order.pk
         ],
+        "consent_form": consent_form or ConsentForm(),
+        "consents": consents,
+        "consents_active": consent_buyer_active(consents, now=timezone.now()),
+        "promises": waybill_promises(waybill=waybill) if waybill else [],
     }
     return render(request, "claims/buyer/complaint_new.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+def consent(request: HttpRequest) -> HttpResponse:
+    """Record or withdraw the buyer's consent to a locker/station/reception drop for the proven order."""
+    order_id = _proven_order_id(request)
+    order = selectors.buyer_order_get(order_id=order_id) if order_id else None
+    if order is None:
+        return redirect("buyer:complaint_start")
+    waybill = getattr(order, "waybill", None)
+    if waybill is None:
+        raise Http404
+    if request.POST.get("action") == "withdraw":
+        consent_buyer_withdraw(waybill=waybill)
+        messages.success(request, _("已撤回同意：快递须送货上门"))
+        return redirect("buyer:complaint_new")
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            consent_buyer_grant(waybill=waybill, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("已记录您的同意，快递公司会收到通知；随时可以撤回"))
+            return redirect("buyer:complaint_new")
+    return _order_page(request, order, consent_form=form, status=400)
 
 
 def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
@@ -166,9 +210,11 @@ def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404
     request.session[CURRENT_SESSION_KEY] = complaint.order_id
     claim = getattr(complaint, "claim", None)
+    waybill = complaint.waybill
     context = {
         "complaint": complaint,
         "claim": claim,
+        "promises": waybill_promises(waybill=waybill) if waybill else [],
         "clock": selectors.complaint_regulation_clock(complaint=complaint),
     }
     return render(request, "claims/buyer/complaint_status.html", context)

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 from carriers.models import Carrier
 from orders.models import Merchant, Order
 from orders.selectors.orders import local_day_start
-from waybills.models import TrackingEvent
+from waybills.models import DeliveryConsent, TrackingEvent
 from yinzunda.money import money
 from yinzunda.pagination import KeysetPage, keyset_paginate
 
@@ -103,12 +103,14 @@ def carrier_claim_detail(*, carrier: Carrier, claim_id: int):
     """One claim of this carrier with its complaint, tracking evidence and history; None if not its own."""
     return (
         _claims_scoped(carrier=carrier)
-        .select_related("waybill", "complaint", "settlement")
+        .select_related("waybill", "complaint", "settlement", "tariff")
         .annotate(photo_count=Count("complaint__photos"))
         .prefetch_related(
             Prefetch("transitions", queryset=ClaimTransition.objects.order_by("created_at", "id")),
             Prefetch("waybill__events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
             Prefetch("complaint__photos", queryset=ComplaintPhoto.objects.order_by("id")),
+            Prefetch("waybill__consents", queryset=DeliveryConsent.objects.select_related("tracking_event").order_by("recorded_at", "id")),
+            "tariff__payouts",
         )
         .filter(pk=claim_id)
         .first()

@@ -108,3 +108,11 @@ def answer_clock_calendar_gaps(*, today: date | None = None) -> list[int]:
     return routing.answer_clock_calendar_gaps(
         today=today or timezone.localdate(), days=settings.YINZUNDA_ANSWER_DAYS, working_days=answer_clock_working_days()
     )
+
+
+def complaints_held_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Held complaints whose re-check time has come (the watcher's sweep judges them again)."""
+    return list(
+        Complaint.objects.filter(status=Complaint.Status.HELD, recheck_at__lte=now or timezone.now())
+        .order_by("recheck_at").values_list("pk", flat=True)[:limit]
+    )

@@ -10,7 +10,10 @@ from django.db.models import Prefetch, Q
 
 from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
 from orders.selectors.orders import order_get
-from waybills.models import TrackingEvent, Waybill
+from orders.selectors.promises import promise_states
+from waybills.models import DeliveryConsent, TrackingEvent, Waybill
+from waybills.promises import RuleState, breach_state
+from waybills.selectors import waybill_consents
 
 from ..models import Claim, ClaimTransition, Complaint
 
@@ -39,6 +42,8 @@ class OrderDossier:
     claims: list[Claim]
     ledger: list[LedgerEntry]
     timeline: list[TimelineItem]
+    promises: list[RuleState] = field(default_factory=list)  # each promise's clock and state now
+    consents: list[DeliveryConsent] = field(default_factory=list)  # the append-only consent history
 
     @property
     def active_purchase(self) -> YinzundaPurchase | None:
@@ -82,7 +87,18 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
         else []
     )
 
+    consents = list(waybill_consents(waybill=waybill)) if waybill else []
+    active = next((p for p in purchases if p.status == YinzundaPurchase.Status.ACTIVE), None)
+    promises = (
+        promise_states(tariff=active.tariff, events=events, consents=consents) if waybill and active else []
+    )
+    for claim in claims:
+        state = breach_state(claim.breach)
+        claim.breach_text = state.text() if state else ""
+
     items: list[TimelineItem] = []
+    for consent in consents:
+        items.append(TimelineItem(at=consent.recorded_at, kind="consent", title=consent.get_kind_display(), obj=consent))
     for ev in events:
         items.append(
             TimelineItem(
@@ -140,4 +156,6 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
         claims=claims,
         ledger=ledger,
         timeline=items,
+        promises=promises,
+        consents=consents,
     )

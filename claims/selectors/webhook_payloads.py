@@ -40,6 +40,8 @@ def claim_webhook_payload(claim: Claim) -> dict:
         "status": claim.status,
         "trigger": claim.trigger,
         "complaint_type": claim.complaint_type,
+        "promise": claim.promise,
+        "breach": claim.breach or None,
         "amount": str(claim.amount),
         "currency": "CNY",
         "deadline_at": claim.deadline_at,

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_noop
 
 from carriers.models import Carrier, Tariff
 from carriers.services import webhook_enqueue
-from waybills.models import TrackingEvent, Waybill
+from waybills.models import ConsentMethod, DeliveryConsent, TrackingEvent, Waybill
+from waybills.services.consent import consent_carrier_assert
 from yinzunda.errors import NotFound
 from yinzunda.money import money
 
@@ -39,9 +40,17 @@ def claim_open(
     complaint: Complaint | None = None,
     source_event: TrackingEvent | None = None,
     reason: str = "",
+    promise: str = "",
+    breach: dict | None = None,
     now: datetime | None = None,
+    announce: bool = True,
 ) -> Claim:
-    """Open a claim against the waybill's carrier. Callers hold the complaint's lock."""
+    """Open a claim against the waybill's carrier. Callers hold the complaint's lock.
+
+    A second claim on the same (waybill, promise) raises IntegrityError (the constraint):
+    callers that may race the watcher open it in a savepoint. `announce=False` leaves the
+    webhook and the inbox entry to the caller (the watcher sends them for a whole batch).
+    """
     now = now or timezone.now()
     carrier = waybill.carrier
     order = waybill.order
@@ -54,6 +63,8 @@ def claim_open(
         merchant_id=order.merchant_id,
         order=order,
         complaint_type=complaint_type,
+        promise=promise,
+        breach=breach or {},
         tariff=tariff,
         amount=money(amount),
         status=Claim.Status.OPEN,
@@ -62,8 +73,11 @@ def claim_open(
         updated_at=now,
     )
     ClaimTransition.objects.create(
-        claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=Actor.SYSTEM, reason=reason, created_at=now
+        claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=Actor.SYSTEM, reason=reason, created_at=now,
+        evidence=[{"kind": "breach", **breach}] if breach else [],
     )
+    if not announce:
+        return claim
     webhook_enqueue(carrier=carrier, event_type="claim.opened", payload=claim_webhook_payload(claim))
     notification_create(
         merchant_id=order.merchant_id,
@@ -144,6 +158,16 @@ def claim_dispute(
         claim_id=claim_id, to_status=Claim.Status.DISPUTED, actor=Actor.CARRIER, carrier=carrier,
         reason=reason, evidence=evidence, now=now,
     )
+    # Consent the carrier asserts goes on the parcel's consent record: evidence for the operator.
+    for item in evidence:
+        if item.get("type") == "buyer_consent":
+            method = claim.breach.get("method") or claim.waybill.delivery_method
+            consent_carrier_assert(
+                waybill=claim.waybill, carrier=carrier,
+                method=method if method in ConsentMethod.values else ConsentMethod.STATION,
+                evidence=" ".join(filter(None, [item.get("url", ""), item.get("note", "")])) or reason,
+                channel=DeliveryConsent.Channel.DISPUTE,
+            )
     notification_create(
         merchant_id=claim.merchant_id, claim=claim,
         title=gettext_noop("%(carrier)s 对索赔 #%(id)s 提出申诉，平台将仲裁"),

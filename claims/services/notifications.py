@@ -36,6 +36,24 @@ def notification_create(
     return note
 
 
+def notifications_create_many(*, items: list[dict]) -> list[Notification]:
+    """notification_create for many entries in one INSERT; each item holds its keyword arguments."""
+    notes = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for item in items:
+            params = {k: str(v) if isinstance(v, Decimal) else v for k, v in (item.get("params") or {}).items()}
+            title = item["title"]
+            rendered = _(title) % params if params else _(title)
+            notes.append(Notification(
+                merchant_id=item["merchant_id"], claim=item.get("claim"), title=rendered[:200],
+                title_template=title[:200], params=params, body=item.get("body", ""),
+            ))
+    Notification.objects.bulk_create(notes)
+    if notes:
+        task_enqueue_on_commit("claims.tasks.notifications_email", [note.pk for note in notes])
+    return notes
+
+
 def notification_mark_read(*, merchant: Merchant, notification_id: int | None = None, now=None) -> int:
     """Mark one inbox entry (or all of them) read; a conditional update, so repeating is harmless."""
     qs = Notification.objects.filter(merchant=merchant, read_at__isnull=True)

@@ -7,6 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from orders.selectors.promises import waybill_promises
+from waybills.promises import breach_state
+from waybills.selectors import waybill_consents
 from yinzunda.errors import DomainError
 from yinzunda.pagination import KeysetPage, query_without_cursor
 from yinzunda.private_files import private_image_response
@@ -76,7 +79,13 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
                 return redirect("staff:claim_detail", claim_id=claim.pk)
         else:
             status = 400
-    context = {"claim": claim, "form": form, "ruling": claim_ruling_last(claim=claim)}
+    state = breach_state(claim.breach)
+    context = {
+        "claim": claim, "form": form, "ruling": claim_ruling_last(claim=claim),
+        "breach_text": state.text() if state else "",
+        "promises": waybill_promises(waybill=claim.waybill),
+        "consents": waybill_consents(waybill=claim.waybill),
+    }
     return render(request, "claims/staff/claim_detail.html", context, status=status)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -95,7 +95,7 @@ def order_get(*, merchant: Merchant, order_id: int) -> Order:
     try:
         return (
             Order.objects.select_related("waybill__carrier", "merchant")
-            .prefetch_related("purchases")
+            .prefetch_related(Prefetch("purchases", queryset=YinzundaPurchase.objects.select_related("tariff")))
             .get(pk=order_id, merchant=merchant)
         )
     except Order.DoesNotExist:

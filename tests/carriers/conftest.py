@@ -34,7 +34,7 @@ def _no_tracking_claims(monkeypatch):
 
     def run(message_id: int) -> str:
         message = OutboxMessage.objects.get(pk=message_id)
-        if message.task_name != "claims.tasks.tracking_evaluate":
+        if message.task_name != "claims.tasks.promises_watch":
             return original(message_id)
         calls.append(list(message.args[0]))
         return "recorded"

@@ -98,8 +98,8 @@ def test_claim_detail_has_complaint_summary_evidence_and_history_but_no_buyer_da
 
 def test_claim_detail_queries_do_not_grow_with_events(client_a, claim_a, django_assert_max_num_queries):
     client_a.push([event(claim_a.waybill, "ARRIVED_AT_HUB", minutes_ago=i + 1) for i in range(30)])
-    # claim, transitions, events, complaint photos (signed URLs), token: whatever the counts
-    with django_assert_max_num_queries(5):
+    # claim, transitions, events, complaint photos (signed URLs), token, consent records, tariff payouts
+    with django_assert_max_num_queries(7):
         assert client_a.get(f"/api/v1/carrier/claims/{claim_a.pk}").status_code == 200
 
 

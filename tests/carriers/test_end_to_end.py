@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from claims.services.settlements import settlement_issue
-from claims.tasks import tracking_evaluate
+from claims.tasks import promises_watch
 from orders.models import LedgerEntry
 from orders.services import purchase_create
 from tests.factories import OrderFactory, WaybillFactory
@@ -32,7 +32,7 @@ def test_locker_drop_of_a_yinzunda_parcel_becomes_a_claim_the_carrier_accepts_an
     ]).json()
     assert body == {"accepted": 3, "duplicates": 0, "rejected": []}
     # (what the after-commit enqueue runs)
-    tracking_evaluate([TrackingEvent.objects.get(waybill=waybill, code="DELIVERED").pk])
+    promises_watch([waybill.pk])
 
     # then the carrier sees the claim, with the scan as evidence and no complaint
     claims = client_a.get("/api/v1/carrier/claims?status=open").json()["results"]
@@ -40,6 +40,8 @@ def test_locker_drop_of_a_yinzunda_parcel_becomes_a_claim_the_carrier_accepts_an
     detail = client_a.get(f"/api/v1/carrier/claims/{claims[0]['id']}").json()
     assert detail["complaint"] is None
     assert detail["evidence"][-1]["delivery_method"] == "locker"
+    assert detail["promise"] == "door_delivery" and detail["breach"]["rule"] == "drop"
+    assert detail["breach"]["source_event_id"] == TrackingEvent.objects.get(waybill=waybill, code="DELIVERED").pk
 
     # it accepts; the statement is issued; it confirms the payment
     accepted = client_a.post(f"/api/v1/carrier/claims/{detail['id']}/accept", HTTP_IDEMPOTENCY_KEY="acc-1")

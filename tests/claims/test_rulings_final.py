@@ -11,8 +11,9 @@ from django.utils import timezone
 from carriers.choices import ComplaintType
 from claims.models import Claim, Complaint
 from claims.services.claims import claim_auto_accept, claim_dispute, claim_ruling
-from claims.services.complaints import claim_open_from_tracking, complaint_file, complaint_route
+from claims.services.complaints import complaint_file, complaint_route
 from claims.services.settlements import settlement_issue
+from claims.services.watcher import promises_watch
 from claims.tasks import claims_auto_accept_overdue
 from orders.models import LedgerEntry
 from tests.claims.test_routing import deliver, yinzunda_waybill
@@ -78,7 +79,7 @@ def test_a_new_locker_scan_after_the_dismissal_opens_no_claim_either(dismissed):
         carrier=waybill.carrier, waybill=waybill, event_id="redelivered", code="DELIVERED",
         occurred_at=timezone.now() - timedelta(minutes=5), delivery_method="locker",
     )
-    assert claim_open_from_tracking(event_id=event.pk) is None
+    assert promises_watch(waybill_ids=[event.waybill_id]) == []
     assert Claim.objects.filter(waybill=waybill).count() == 1
 
 
@@ -112,9 +113,9 @@ def test_an_upheld_claim_also_stands_a_refiled_complaint_pays_nothing_twice():
 
 def test_tracking_claim_dismissed_then_buyer_complains_joins_that_ruling():
     waybill = yinzunda_waybill()
-    event = deliver(waybill, method="locker")
-    claim = claim_open_from_tracking(event_id=event.pk)
-    assert claim is not None
+    deliver(waybill, method="locker")
+    (claim_id,) = promises_watch(waybill_ids=[waybill.pk])
+    claim = Claim.objects.get(pk=claim_id)
     claim_dispute(claim_id=claim.pk, carrier=waybill.carrier, reason="买家同意", evidence=[])
     claim_ruling(claim_id=claim.pk, user=UserFactory(is_staff=True), uphold=False, reason="同意记录属实")
     complaint = _filed_and_routed(waybill)

@@ -12,8 +12,8 @@ from django.utils import timezone
 from claims.models import CarrierWeekScore, Claim
 from claims.selectors.scorecard import scorecard_week
 from claims.services.claims import claim_accept
-from claims.services.complaints import claim_open_from_tracking
 from claims.services.scorecard import scorecard_refresh, week_start_of
+from claims.services.watcher import promises_watch
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import ComplaintFactory, OrderFactory, UserFactory
 from waybills.models import TrackingEvent
@@ -33,7 +33,7 @@ def _station_breach(carrier=None, address="浙江省杭州市西湖区文三路 
     waybill = yinzunda_waybill(order=OrderFactory(recipient_address=address), **extra)
     event = deliver(waybill, "station")
     TrackingEvent.objects.filter(pk=event.pk).update(location="浙江省杭州市西湖区文三路 100 号 菜鸟驿站（文三店）")
-    assert claim_open_from_tracking(event_id=event.pk) is not None
+    assert promises_watch(waybill_ids=[waybill.pk])
     return waybill
 
 

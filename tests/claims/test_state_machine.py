@@ -21,9 +21,10 @@ from carriers.choices import ComplaintType
 from claims.errors import ClaimTransitionNotAllowed, SettlementAlreadyPaid
 from claims.models import Claim, Complaint, Settlement
 from claims.services.claims import claim_accept, claim_auto_accept, claim_dispute, claim_ruling
-from claims.services.complaints import claim_open_from_tracking, complaint_route
+from claims.services.complaints import complaint_route
 from claims.services.ledger import ledger_totals
 from claims.services.settlements import settlement_confirm_payment, settlement_issue
+from claims.services.watcher import promises_watch
 from orders.models import LedgerEntry
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import CarrierFactory, ComplaintFactory, UserFactory
@@ -65,7 +66,7 @@ class ClaimsMachine(RuleBasedStateMachine):
     def second_complaint_or_scan(self, index):
         waybill = self.waybills[index % len(self.waybills)]
         event = deliver(waybill, "station", event_id=f"scan-{waybill.pk}-{index}-{timezone.now().timestamp()}")
-        claim_open_from_tracking(event_id=event.pk)
+        promises_watch(waybill_ids=[event.waybill_id])
         complaint = ComplaintFactory(waybill=waybill)
         complaint_route(complaint_id=complaint.pk)
 
@@ -146,9 +147,9 @@ class ClaimsMachine(RuleBasedStateMachine):
         assert settled == {row["claim"] for row in paid}
 
     @invariant()
-    def one_live_claim_per_parcel_and_every_complaint_routed(self):
-        live = Claim.objects.exclude(status=Claim.Status.DISMISSED).values("waybill").annotate(n=Count("id"))
-        assert all(row["n"] == 1 for row in live)
+    def one_claim_per_parcel_and_promise_and_every_complaint_routed(self):
+        claims = Claim.objects.values("waybill", "promise").annotate(n=Count("id"))
+        assert all(row["n"] == 1 for row in claims)
         assert not Complaint.objects.filter(status=Complaint.Status.RECEIVED).exists()
 
 

@@ -48,8 +48,10 @@ LIMITS = {
     "orders": 9,
     "orders_filtered": 9,
     "orders_search": 11,
-    "order_detail": 12,  # + the current tariff: the buy button shows its price (issue 14 §3)
-    "evidence": 11,
+    # + the current tariff (the buy button's price); + the parcel's consent history and its
+    # tariff's payouts (the promise clocks): constant
+    "order_detail": 14,
+    "evidence": 13,
     "claims": 11,
     "ledger": 7,
     "inbox": 7,

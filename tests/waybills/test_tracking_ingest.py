@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import CarrierFactory, WaybillFactory
-from waybills.models import EVENT_STATUS, EventCode, TrackingEvent, Waybill
+from waybills.models import EVENT_STATUS, EventCode, Waybill
 from waybills.services.tracking import tracking_events_ingest
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,8 @@ def test_both_storage_paths_give_the_same_result(monkeypatch, vendor):
     ])
     assert (first.accepted, first.duplicates) == (3, 0)
     assert (again.accepted, again.duplicates) == (1, 1)
-    assert first.claim_candidate_ids == [TrackingEvent.objects.get(event_id="a").pk]
-    assert again.claim_candidate_ids == []
+    assert first.watch_waybill_ids == sorted([w1.pk, w2.pk])
+    assert again.watch_waybill_ids == [w2.pk]
     w1.refresh_from_db()
     w2.refresh_from_db()
     assert (w1.status, w1.delivery_method) == ("delivered", "locker")

@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from carriers.models import Carrier
+from carriers.services import webhooks_enqueue_many
 from yinzunda.dispatch import task_enqueue_on_commit
 
 from ..models import EventCode, Waybill
-from .tracking_store import events_store
+from .consent import consent_payload
+from .tracking_store import consents_store, events_store
 from .tracking_validation import EventInvalid, event_clean
 
 LAST_SCAN_RESOLUTION = timedelta(minutes=1)
@@ -37,7 +39,7 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[EventRejection] = field(default_factory=list)
-    claim_candidate_ids: list[int] = field(default_factory=list)  # new DELIVERED locker/station events
+    watch_waybill_ids: list[int] = field(default_factory=list)  # waybills with new scans: the watcher re-judges them
 
     def as_dict(self) -> dict:
         return {
@@ -96,15 +98,20 @@ def tracking_events_ingest(*, carrier: Carrier, events: list, now: datetime | No
             event["late"] = event["code"] == EventCode.DELIVERED and now - event["occurred_at"] > late_after
             rows.append(event)
         if rows:
-            inserted, candidates = events_store(carrier=carrier, rows=rows, now=now)
+            inserted, touched = events_store(carrier=carrier, rows=rows, now=now)
             result.accepted = inserted
             result.duplicates += len(rows) - inserted
-            result.claim_candidate_ids = candidates
+            result.watch_waybill_ids = touched
             if inserted:
                 _carrier_last_scan_mark(carrier=carrier, now=now)
-            if candidates:
-                # Events are stored even if the broker is down; the claims sweep catches up.
-                task_enqueue_on_commit("claims.tasks.tracking_evaluate", candidates)
+            consents = consents_store(carrier=carrier, rows=rows, now=now)
+            if consents:
+                webhooks_enqueue_many(items=[
+                    (carrier, "consent.recorded", consent_payload(c, number=c.waybill.number)) for c in consents
+                ])
+            if touched:
+                # Events are stored even if the broker is down; the watcher's sweep catches up.
+                task_enqueue_on_commit("claims.tasks.promises_watch", touched)
     result.rejected.sort(key=lambda r: r.index)
     return result
 

@@ -17,7 +17,9 @@ MAX_EVENTS_PER_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # carrier clocks drift a little
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 EVENT_ID_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # visible ASCII, as carriers' ids are
-_FIELD_LIMITS = {"location": 200, "note": 500, "proof_url": 500}
+_FIELD_LIMITS = {"location": 200, "note": 500, "proof_url": 500, "consent_evidence": 500}
+# A carrier may say the buyer consented to the drop this scan records (DESIGN §3a): evidence only.
+_CONSENT_METHODS = frozenset({DeliveryMethod.LOCKER, DeliveryMethod.STATION, DeliveryMethod.RECEPTION})
 _URL_VALIDATOR = URLValidator(schemes=["https"])
 _CODES = frozenset(EventCode.values)
 _METHODS = frozenset(DeliveryMethod.values)
@@ -65,7 +67,7 @@ def _occurred_at(value: str, latest: datetime) -> datetime:
     return moment
 
 
-_OPTIONAL = ("location", "delivery_method", "proof_type", "proof_url", "note")
+_OPTIONAL = ("location", "delivery_method", "proof_type", "proof_url", "note", "consent_evidence")
 
 
 def event_clean(raw, now: datetime, numbers: dict[str, str]) -> dict:
@@ -79,20 +81,20 @@ def event_clean(raw, now: datetime, numbers: dict[str, str]) -> dict:
         raise EventInvalid("", "invalid_type", gettext("每个事件应为 JSON 对象。"))
     get = raw.get
     event_id, number, code, occurred = get("event_id"), get("waybill_number"), get("code"), get("occurred_at")
-    location, method, proof_type, proof_url, note = (get(name, "") for name in _OPTIONAL)
+    location, method, proof_type, proof_url, note, consent = (get(name, "") for name in _OPTIONAL)
     if not (
         type(event_id) is str and type(number) is str and type(code) is str and type(occurred) is str
         and type(location) is str and type(method) is str and type(proof_type) is str
-        and type(proof_url) is str and type(note) is str
+        and type(proof_url) is str and type(note) is str and type(consent) is str
     ):
         return _event_clean_slow(raw, now)  # nulls, numbers, lists...: the slow path says which
-    joined = event_id + number + code + occurred + location + method + proof_type + proof_url + note
+    joined = event_id + number + code + occurred + location + method + proof_type + proof_url + note + consent
     if "\x00" in joined or not (joined.isascii() or _utf8_ok(joined)):
         return _event_clean_slow(raw, now)
     if not (
         0 < len(event_id) <= 64 and 0 < len(number) <= 32 and 0 < len(code) <= 32 and 0 < len(occurred) <= 40
         and len(location) <= 200 and len(method) <= 16 and len(proof_type) <= 16 and len(proof_url) <= 500
-        and len(note) <= 500
+        and len(note) <= 500 and len(consent) <= 500
     ):
         return _event_clean_slow(raw, now)
     if not EVENT_ID_RE.match(event_id):
@@ -105,11 +107,20 @@ def event_clean(raw, now: datetime, numbers: dict[str, str]) -> dict:
     occurred_at = _occurred_at(occurred, now + FUTURE_TOLERANCE)
     _method_check(code, method)
     _proof_check(proof_type, proof_url)
+    _consent_check(method, consent)
     return {
         "event_id": event_id, "waybill_number": normal, "code": code, "occurred_at": occurred_at,
         "location": location, "delivery_method": method, "proof_type": proof_type, "proof_url": proof_url,
-        "note": note,
+        "note": note, "consent_evidence": consent,
     }
+
+
+def _consent_check(method: str, consent: str) -> None:
+    if consent and method not in _CONSENT_METHODS:
+        raise EventInvalid(
+            "consent_evidence", "not_allowed",
+            gettext("只有放至快递柜、驿站或前台代收的 DELIVERED 事件可以附带买家同意凭证。"),
+        )
 
 
 def _utf8_ok(value: str) -> bool:
@@ -163,8 +174,11 @@ def _event_clean_slow(raw: dict, now: datetime) -> dict:
     proof_type = _text(raw, "proof_type", limit=16)
     proof_url = _text(raw, "proof_url", limit=_FIELD_LIMITS["proof_url"])
     _proof_check(proof_type, proof_url)
+    consent = _text(raw, "consent_evidence", limit=_FIELD_LIMITS["consent_evidence"])
+    _consent_check(method, consent)
     return {
         "event_id": event_id, "waybill_number": number, "code": code, "occurred_at": occurred_at,
         "location": _text(raw, "location", limit=_FIELD_LIMITS["location"]), "delivery_method": method,
         "proof_type": proof_type, "proof_url": proof_url, "note": _text(raw, "note", limit=_FIELD_LIMITS["note"]),
+        "consent_evidence": consent,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from claims.services.complaints import claims_open_from_tracking
+from claims.services.watcher import promises_watch
 from waybills.models import EventCode
 from waybills.services.tracking import tracking_events_ingest
 
@@ -131,7 +131,7 @@ def tracking_push(ctx: DemoContext, plans: list[Plan]) -> None:
             )
             if result.rejected:
                 raise RuntimeError(f"the demo's scans were refused: {result.rejected[0].as_dict()}")
-            claims_open_from_tracking(event_ids=result.claim_candidate_ids, now=received_at)
+            promises_watch(waybill_ids=result.watch_waybill_ids, now=received_at)
 
 
 def _push_time(at: datetime) -> datetime:

@@ -202,7 +202,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "claims.tasks.complaint_route": {"queue": "urgent"},
-    "claims.tasks.tracking_evaluate": {"queue": "urgent"},
+    "claims.tasks.promises_watch": {"queue": "urgent"},
     "claims.tasks.claim_auto_accept": {"queue": "urgent"},
     "claims.tasks.complaints_sweep_unrouted": {"queue": "urgent"},
     "claims.tasks.claims_auto_accept_overdue": {"queue": "urgent"},
@@ -237,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
     "claims-ledger-balance-check": {
         "task": "claims.tasks.ledger_balance_check",
         "schedule": timedelta(hours=1),
+    },
+    "claims-watch-promises": {
+        "task": "claims.tasks.promises_sweep",
+        "schedule": timedelta(minutes=5),
     },
     "claims-issue-daily-settlements": {
         "task": "claims.tasks.settlements_issue_daily",

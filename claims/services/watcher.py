@@ -1,0 +1,138 @@
+"""The promise watcher: every breach of DESIGN §3a in the data becomes one claim per (waybill,
+promise), with no complaint needed, set-based.
+
+It runs on ingest (the scans' waybills) and in the beat sweep (every parcel in flight). The
+unique constraint on (waybill, promise) makes re-runs and races harmless: a breach already
+claimed (by the watcher or a buyer's complaint) is skipped by ON CONFLICT DO NOTHING. A later
+scan showing the promise was kept never closes a claim: the carrier disputes with it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from carriers.models import Carrier, Tariff
+from carriers.services import webhooks_enqueue_many
+from waybills.models import TrackingEvent, Waybill
+from waybills.promises import breach_state
+
+from ..models import Claim, ClaimTransition
+from ..selectors.breaches import Breach, breaches_find, breaches_sql
+from ..selectors.webhook_payloads import claim_webhook_payload
+from .claims import claim_open
+from .notifications import notifications_create_many
+
+_INSERT_SQL = """
+INSERT INTO claims_claim
+    (complaint_id, trigger, source_event_id, waybill_id, carrier_id, merchant_id, order_id, complaint_type,
+     promise, breach, tariff_id, amount, status, deadline_at, opened_at, updated_at, resolved_at, settlement_id)
+SELECT NULL, 'tracking', b.start_ev, b.waybill_id, b.carrier_id, b.merchant_id, b.order_id, b.complaint_type,
+       b.promise,
+       jsonb_build_object(
+           'rule', b.rule, 'started_at', b.started_at, 'due_at', b.due_at, 'ended_at', b.ended_at,
+           'clock_hours', b.clock_hours, 'source_event_id', b.start_ev, 'end_event_id', b.end_ev,
+           'method', b.method, 'carrier_consent', b.carrier_consent, 'observed_at', %(now)s::timestamptz),
+       b.tariff_id, b.amount, 'open', %(now)s::timestamptz + make_interval(hours => c.response_deadline_hours),
+       %(now)s, %(now)s, NULL, NULL
+FROM ({breaches}) b JOIN carriers_carrier c ON c.id = b.carrier_id
+ORDER BY b.waybill_id, b.promise
+ON CONFLICT DO NOTHING
+RETURNING id
+"""  # noqa: S608 - the breaches statement is our own constant text
+
+
+def promises_watch(*, waybill_ids: list[int] | None = None, now: datetime | None = None) -> list[int]:
+    """Open a claim for every unclaimed breach of these waybills (None: the sweep of all in flight).
+
+    Returns the ids of the claims opened by this run (empty when everything was claimed already).
+    """
+    if not settings.YINZUNDA_AUTO_CLAIM_ON_TRACKING:
+        return []
+    if waybill_ids is not None and not waybill_ids:
+        return []
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            sql, params = breaches_sql(waybill_ids=waybill_ids)
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT_SQL.replace("{breaches}", sql), {**params, "now": now})
+                opened = [row[0] for row in cursor.fetchall()]
+        else:
+            opened = _watch_portable(breaches=breaches_find(now=now, waybill_ids=waybill_ids), now=now)
+        if opened:
+            _claims_announce(claim_ids=opened, now=now)
+    return opened
+
+
+def _watch_portable(*, breaches: list[Breach], now: datetime) -> list[int]:
+    """SQLite: one claim_open per breach, each in a savepoint so a claimed (waybill, promise) is skipped."""
+    opened = []
+    claimed = set(
+        Claim.objects.filter(waybill_id__in={b.waybill_id for b in breaches}).exclude(promise="")
+        .values_list("waybill_id", "promise")
+    )
+    for breach in breaches:
+        if (breach.waybill_id, breach.promise) in claimed:
+            continue
+        waybill = Waybill.objects.select_related("carrier", "order").get(pk=breach.waybill_id)
+        record = {
+            "rule": breach.rule, "started_at": breach.started_at.isoformat(), "due_at": breach.due_at.isoformat(),
+            "ended_at": breach.ended_at.isoformat() if breach.ended_at else None,
+            "clock_hours": breach.clock_hours, "source_event_id": breach.source_event_id,
+            "end_event_id": breach.end_event_id, "method": breach.method,
+            "carrier_consent": breach.carrier_consent, "observed_at": now.isoformat(),
+        }
+        try:
+            with transaction.atomic():
+                claim = claim_open(
+                    reason=_breach_reason(record),
+                    waybill=waybill, complaint_type=breach.complaint_type, tariff=Tariff.objects.get(pk=breach.tariff_id),
+                    amount=breach.amount, source_event=TrackingEvent.objects.get(pk=breach.source_event_id),
+                    promise=breach.promise, breach=record, now=now, announce=False,
+                )
+        except IntegrityError:
+            continue
+        opened.append(claim.pk)
+    return opened
+
+
+def _breach_reason(record: dict) -> str:
+    """The audit reason in the platform's language (pages render the clock in the reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        state = breach_state(record)
+        return _("%(clock)s；系统根据物流轨迹自动索赔") % {"clock": state.text() if state else ""}
+
+
+def _claims_announce(*, claim_ids: list[int], now: datetime) -> None:
+    """The opened claims' audit rows, webhooks and inbox entries: three INSERTs for the whole run."""
+    claims = list(
+        Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill").order_by("pk")
+    )
+    reasons = {claim.pk: _breach_reason(claim.breach) for claim in claims}
+    if connection.vendor == "postgresql":
+        ClaimTransition.objects.bulk_create([
+            ClaimTransition(
+                claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=ClaimTransition.Actor.SYSTEM,
+                reason=reasons[claim.pk], evidence=[{"kind": "breach", **claim.breach}], created_at=now,
+            )
+            for claim in claims
+        ])
+    carriers: dict[int, Carrier] = {}
+    webhooks_enqueue_many(items=[
+        (carriers.setdefault(claim.carrier_id, claim.carrier), "claim.opened", claim_webhook_payload(claim))
+        for claim in claims
+    ])
+    notifications_create_many(items=[
+        {
+            "merchant_id": claim.merchant_id, "claim": claim,
+            "title": gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
+            "params": {"carrier": claim.carrier.name, "amount": claim.amount, "order": claim.order.order_number},
+            "body": reasons[claim.pk],
+        }
+        for claim in claims
+    ])
