@@ -188,9 +188,7 @@ class Claim(models.Model):
                 name="claim_settlement_matches_status",
             ),
             # One claim per (waybill, promise): watcher re-runs, races and later complaints meet it.
-            models.UniqueConstraint(
-                fields=["waybill", "promise"], condition=~Q(promise=""), name="claim_one_per_waybill_promise"
-            ),
+            models.UniqueConstraint(fields=["waybill", "promise"], condition=~Q(promise=""), name="claim_one_per_waybill_promise"),
         ]
         indexes = [
             models.Index(fields=["carrier", "status", "updated_at"]),
