@@ -201,8 +201,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # `make run` and docker-compose start one worker for "urgent" and one for "celery" (the rest).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
-    "claims.tasks.complaint_route": {"queue": "urgent"},
-    "claims.tasks.promises_watch": {"queue": "urgent"},
+    "claims.tasks.complaint_route": {"queue": "urgent"}, "claims.tasks.promises_watch": {"queue": "urgent"},
     "claims.tasks.claim_auto_accept": {"queue": "urgent"},
     "claims.tasks.complaints_sweep_unrouted": {"queue": "urgent"},
     "claims.tasks.claims_auto_accept_overdue": {"queue": "urgent"},
@@ -238,10 +237,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.ledger_balance_check",
         "schedule": timedelta(hours=1),
     },
-    "claims-watch-promises": {
-        "task": "claims.tasks.promises_sweep",
-        "schedule": timedelta(minutes=5),
-    },
+    "claims-watch-promises": {"task": "claims.tasks.promises_sweep", "schedule": timedelta(minutes=5)},
     "claims-issue-daily-settlements": {
         "task": "claims.tasks.settlements_issue_daily",
         "schedule": crontab(hour=2, minute=0),
