@@ -40,7 +40,8 @@ def carrier_waybill_detail(*, carrier: Carrier, number: str) -> Waybill | None:
     return (
         _waybills_scoped(carrier=carrier)
         .prefetch_related(
-            _SERVICE_CHANGES, Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+            _SERVICE_CHANGES, Prefetch("events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
+            Prefetch("consents", queryset=DeliveryConsent.objects.select_related("tracking_event").order_by("recorded_at", "id")),
         )
         .filter(number=number)
         .first()

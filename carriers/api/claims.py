@@ -15,14 +15,12 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from carriers.choices import ComplaintType
+from carriers.choices import ComplaintType, Promise
 from claims.models import Claim, ClaimTransition
 from claims.selectors.claims import carrier_claim_detail, carrier_claims_list
 from claims.services import claims as claim_services
 from orders.selectors.promises import promise_clocks, promise_states
 from waybills.models import EventCode
-from waybills.promises import breach_state
-from waybills.services.consent import consent_payload
 from yinzunda.errors import NotFound
 from yinzunda.masking import mask_free_text
 
@@ -39,6 +37,8 @@ from .base import (
 from .idempotency import idempotent
 from .pagination import keyset_page
 from .photos import photo_signed_url
+from .waybills import BlankAsNullChoiceField
+from .promises import BreachField, ConsentOutput, PromiseClockOutput
 
 EVIDENCE_TYPES = ["photo", "signature", "geo", "buyer_consent", "other"]
 
@@ -100,19 +100,10 @@ class ClaimDetailOutput(ClaimSummaryOutput):
             )
             return fields
 
-    class PromiseOutput(serializers.Serializer):
-        promise = serializers.CharField()
-        rule = serializers.CharField(help_text="drop、station_hold、hub_dwell、transit、return_pickup")
-        state = serializers.CharField(help_text="kept、running、at_risk 或 broken")
-        started_at = serializers.DateTimeField()
-        due_at = serializers.DateTimeField()
-        clock_hours = serializers.IntegerField()
-        text = serializers.CharField(help_text="如：驿站滞留 26 小时，超过 24 小时时限")
-
-    promise = serializers.CharField(help_text="door_delivery、priority_transit、return_pickup 或 call_before_delivery")
-    breach = serializers.SerializerMethodField(help_text="系统发现违约时的证据：规则、时限、起止时间、轨迹事件；买家投诉且轨迹未显示违约时为 null")
+    promise = BlankAsNullChoiceField(choices=Promise.values, help_text="索赔针对的承诺；买家投诉且不属于任何承诺时为 null")
+    breach = BreachField(help_text="系统发现违约时的证据：规则、时限、起止时间、轨迹事件；买家投诉且轨迹未显示违约时为 null")
     promises = serializers.SerializerMethodField(help_text="该面单当前各项承诺的时限与状态")
-    consents = serializers.SerializerMethodField(help_text="该面单的买家同意记录（只增不改）")
+    consents = ConsentOutput(many=True, source="waybill.consents.all", help_text="该面单的买家同意记录（只增不改）")
     complaint = ComplaintOutput(allow_null=True, help_text="买家投诉摘要（不含买家姓名、电话、地址）")
     complaint_photo_count = serializers.IntegerField(source="photo_count")
     complaint_photos = serializers.SerializerMethodField(
@@ -146,21 +137,12 @@ class ClaimDetailOutput(ClaimSummaryOutput):
             })
         return links
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_breach(self, obj) -> dict | None:
-        state = breach_state(obj.breach)
-        return {**obj.breach, "text": state.text()} if state else None
-
-    @extend_schema_field(PromiseOutput(many=True))
+    @extend_schema_field(PromiseClockOutput(many=True))
     def get_promises(self, obj) -> list[dict]:
         states = promise_states(
             tariff=obj.tariff, events=list(obj.waybill.events.all()), consents=list(obj.waybill.consents.all())
         )
-        return self.PromiseOutput(promise_clocks(states), many=True).data
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_consents(self, obj) -> list[dict]:
-        return [consent_payload(c, number=obj.waybill.number) for c in obj.waybill.consents.all()]
+        return PromiseClockOutput(promise_clocks(states), many=True).data
 
 
 CLAIM_ID = OpenApiParameter("claim_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="索赔 id")

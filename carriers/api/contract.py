@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from carriers.choices import ComplaintType
+from carriers.choices import BreachRule, ComplaintType, Promise
 from claims.models import Claim, ClaimTransition
-from waybills.models import EventCode, Waybill
+from waybills.choices import ConsentMethod
+from waybills.models import DeliveryConsent, EventCode, Waybill
+
+from .promises import PROMISE_STATES
 
 ERROR_CODES: dict[str, str] = {
     "malformed_request": "请求体不是合法的 JSON",
@@ -65,6 +68,13 @@ RejectionCodeEnum_VALUES = REJECTION_CODE_VALUES
 ComplaintTypeEnum_VALUES = COMPLAINT_TYPE_VALUES
 ClaimTriggerEnum_VALUES = list(Claim.Trigger.values)
 TransitionActorEnum_VALUES = list(ClaimTransition.Actor.values)
+PromiseEnum_VALUES = list(Promise.values)
+BreachRuleEnum_VALUES = list(BreachRule.values)
+PromiseStateEnum_VALUES = list(PROMISE_STATES)
+ConsentKindEnum_VALUES = list(DeliveryConsent.Kind.values)
+ConsentSourceEnum_VALUES = list(DeliveryConsent.Source.values)
+ConsentChannelEnum_VALUES = list(DeliveryConsent.Channel.values)
+ConsentMethodEnum_VALUES = list(ConsentMethod.values)
 
 NULL_REF = "#/components/schemas/NullEnum"
 

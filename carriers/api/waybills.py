@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
+from orders.selectors.promises import waybill_promise_clocks
 from waybills.models import DeliveryMethod, EventCode, ProofType, Waybill
 from waybills.numbers import normalize_waybill_number
 from waybills.selectors import carrier_waybill_detail, carrier_waybills_list, waybill_services
@@ -27,6 +28,7 @@ from .base import (
     parse_updated_since,
 )
 from .pagination import keyset_page
+from .promises import ConsentOutput, PromiseClockOutput
 
 SERVICE_CODES = [settings.YINZUNDA_SERVICE_CODE]
 
@@ -85,6 +87,14 @@ class ScanOutput(serializers.Serializer):
 
 class WaybillDetailOutput(WaybillOutput):
     scans = ScanOutput(many=True, source="events.all", help_text="该面单的扫描，按发生时间，原样保存")
+    promises = serializers.SerializerMethodField(
+        help_text="音尊达各项承诺的时限与状态（按该面单适用的资费版本）；未购买音尊达为空列表"
+    )
+    consents = ConsentOutput(many=True, source="consents.all", help_text="买家同意放快递柜/驿站/前台的记录（只增不改）")
+
+    @extend_schema_field(PromiseClockOutput(many=True))
+    def get_promises(self, waybill) -> list[dict]:
+        return PromiseClockOutput(waybill_promise_clocks(waybill=waybill), many=True).data
 
 
 def _at(value) -> str | None:
@@ -174,7 +184,7 @@ class WaybillListView(CarrierAPIView):
 class WaybillDetailView(CarrierAPIView):
     @extend_schema(
         operation_id="waybills_retrieve",
-        summary="一张面单：增值服务记录与扫描",
+        summary="一张面单：增值服务记录、扫描、承诺时限与买家同意记录",
         parameters=[WAYBILL_NUMBER],
         responses={200: WaybillDetailOutput, **error_responses(401, 404, 429)},
         tags=["waybills"],
@@ -183,4 +193,9 @@ class WaybillDetailView(CarrierAPIView):
         waybill = carrier_waybill_detail(carrier=self.carrier, number=normalize_waybill_number(number)[:16])
         if waybill is None:
             raise NotFound(_("面单不存在。"))
-        return Response({**waybill_as_dict(waybill), "scans": [scan_as_dict(e) for e in waybill.events.all()]})
+        return Response({
+            **waybill_as_dict(waybill),
+            "scans": [scan_as_dict(e) for e in waybill.events.all()],
+            "promises": WaybillDetailOutput().get_promises(waybill),
+            "consents": ConsentOutput(waybill.consents.all(), many=True).data,
+        })

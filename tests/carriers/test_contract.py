@@ -147,5 +147,5 @@ def test_every_rejection_code_is_declared():
                 found |= {a.value for a in node.args if isinstance(a, ast.Constant) and re.fullmatch(r"[a-z_]+", str(a.value))}
             if isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant):
                 found.add(node.value.value)
-    found -= {"occurred_at", "waybill_number", "delivery_method", "proof_type", "proof_url", "event_id", "code"}
+    found -= {"occurred_at", "waybill_number", "delivery_method", "proof_type", "proof_url", "event_id", "code", "consent_evidence"}
     assert found and found <= set(REJECTION_CODES), found - set(REJECTION_CODES)

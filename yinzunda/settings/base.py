@@ -310,7 +310,7 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": ["open", "accepted", "auto_accepted", "disputed", "upheld", "dismissed", "settled"],
         "SettlementStatusEnum": ["issued", "paid"],
         # Vocabularies as their values (the API shows values, never the Chinese labels); lists in carriers/api/contract.py.
-        **{name: f"carriers.api.contract.{name}_VALUES" for name in ("WaybillStatusEnum", "EventCodeEnum", "ServiceCodeEnum", "ErrorCodeEnum", "RejectionCodeEnum", "ComplaintTypeEnum", "ClaimTriggerEnum", "TransitionActorEnum")},
+        **{name: f"carriers.api.contract.{name}_VALUES" for name in ("WaybillStatusEnum", "EventCodeEnum", "ServiceCodeEnum", "ErrorCodeEnum", "RejectionCodeEnum", "ComplaintTypeEnum", "ClaimTriggerEnum", "TransitionActorEnum", "PromiseEnum", "BreachRuleEnum", "PromiseStateEnum", "ConsentKindEnum", "ConsentSourceEnum", "ConsentChannelEnum", "ConsentMethodEnum")},
     },
 }
 
