@@ -37,8 +37,8 @@ from .base import (
 from .idempotency import idempotent
 from .pagination import keyset_page
 from .photos import photo_signed_url
-from .waybills import BlankAsNullChoiceField
 from .promises import BreachField, ConsentOutput, PromiseClockOutput
+from .waybills import BlankAsNullChoiceField
 
 EVIDENCE_TYPES = ["photo", "signature", "geo", "buyer_consent", "other"]
 
