@@ -116,12 +116,12 @@ def build(n_waybills: int) -> dict:
                 yield (base + i, base + i, "complaint", base + i, carrier.pk, merchant.pk, base + i,
                        TYPES[(i // 10) % len(TYPES)], tariff.pk, "5.00", status,
                        (opened + timedelta(hours=48)).isoformat(), opened.isoformat(), updated.isoformat(),
-                       resolved.isoformat() if resolved else None, None)
+                       resolved.isoformat() if resolved else None, None, "", "{}")
 
         copy_rows(cur, Claim._meta.db_table,
                   ["id", "complaint_id", "trigger", "waybill_id", "carrier_id", "merchant_id", "order_id",
                    "complaint_type", "tariff_id", "amount", "status", "deadline_at", "opened_at", "updated_at",
-                   "resolved_at", "settlement_id"], claims())
+                   "resolved_at", "settlement_id", "promise", "breach"], claims())
         progress("claims")
 
         def transitions():

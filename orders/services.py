@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from carriers.selectors import tariff_current
 from waybills.models import Waybill
 from waybills.services.service_flags import waybill_service_add, waybill_service_remove
+from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.errors import NotFound
 from yinzunda.money import CENT, money
 
@@ -165,6 +166,9 @@ def purchase_create(*, merchant: Merchant, order_id: int, user=None, now=None) -
     )
     # The carrier is told the moment the flag changes (webhook waybill.service_added).
     waybill_service_add(waybill=waybill, code=settings.YINZUNDA_SERVICE_CODE, now=now)
+    if not waybill.is_before_pickup():
+        # Bought in transit: the promise watcher starts the parcel's clocks (DESIGN §3a).
+        task_enqueue_on_commit("claims.tasks.promises_watch", [waybill.pk])
     ledger_record(
         merchant=merchant, kind=LedgerEntry.Kind.FEE, amount=-purchase.fee, purchase=purchase,
         memo=_("音尊达服务费 %(order)s") % {"order": order.order_number}, now=now,

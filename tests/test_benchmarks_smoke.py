@@ -151,7 +151,9 @@ def _promises(figures: dict, output: str) -> None:
     # The sweep finds exactly the seeded breaches, opens one claim each, and a second sweep none.
     assert figures["exact"] and figures["claims_match"]
     assert figures["opened"] == figures["breaches"] and figures["rerun_opened"] == 0
-    assert "query :" in output
+    # Only the parcels whose next clock ran out are swept: here exactly those in breach.
+    assert figures["due"] == figures["breaches"]
+    assert "sweep :" in output and "full scan:" in output
 
 
 CHECKS = {

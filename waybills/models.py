@@ -59,6 +59,9 @@ class Waybill(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     # Bumped by every change a carrier syncs (status, service flags): the sync cursor's key.
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, db_default=Now())
+    # When the promise watcher must next look at this parcel: the earliest clock still running
+    # (claims.services.promise_due). The sweep reads only parcels whose moment has come.
+    promise_due_at = models.DateTimeField(_("下次承诺检查"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -74,6 +77,9 @@ class Waybill(models.Model):
         indexes = [
             models.Index(fields=["carrier", "status"]),
             models.Index(fields=["carrier", "updated_at", "id"], name="waybill_carrier_sync"),
+            models.Index(
+                fields=["promise_due_at"], name="waybill_promise_due", condition=Q(promise_due_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -178,6 +178,13 @@ def breaches_sql(*, waybill_ids: list[int] | None) -> tuple[str, dict]:
     return sql, ({} if waybill_ids is None else {"ids": list(waybill_ids)})
 
 
+def breaches_due_waybill_ids(*, now: datetime) -> list[int]:
+    """The parcels whose next clock has run out by now (`Waybill.promise_due_at`): what the sweep judges."""
+    return list(
+        Waybill.objects.filter(promise_due_at__lte=now).order_by("promise_due_at").values_list("id", flat=True)
+    )
+
+
 def breaches_find(*, now: datetime, waybill_ids: list[int] | None = None) -> list[Breach]:
     """Every claimable breach of the given Yinzunda waybills (None: every parcel in flight)."""
     if connection.vendor != "postgresql":

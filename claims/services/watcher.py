@@ -1,9 +1,9 @@
 """The promise watcher: every breach of DESIGN §3a in the data becomes one claim per (waybill,
 promise), with no complaint needed, set-based.
 
-It runs on ingest (the scans' waybills) and in the beat sweep (every parcel in flight). The
-unique constraint on (waybill, promise) makes re-runs and races harmless: a breach already
-claimed (by the watcher or a buyer's complaint) is skipped by ON CONFLICT DO NOTHING. A later
+It runs on ingest (the scans' waybills) and in the beat sweep (the parcels whose next clock
+ran out). The unique constraint on (waybill, promise) makes re-runs and races harmless: a
+breach already claimed (by the watcher or a buyer's complaint) is skipped by ON CONFLICT DO NOTHING. A later
 scan showing the promise was kept never closes a claim: the carrier disputes with it.
 """
 from __future__ import annotations
@@ -22,10 +22,11 @@ from waybills.models import TrackingEvent, Waybill
 from waybills.promises import breach_state
 
 from ..models import Claim, ClaimTransition
-from ..selectors.breaches import Breach, breaches_find, breaches_sql
+from ..selectors.breaches import Breach, breaches_due_waybill_ids, breaches_find, breaches_sql
 from ..selectors.webhook_payloads import claim_webhook_payload
 from .claims import claim_open
 from .notifications import notifications_create_many
+from .promise_due import promises_due_refresh
 
 _INSERT_SQL = """
 INSERT INTO claims_claim
@@ -47,7 +48,10 @@ RETURNING id
 
 
 def promises_watch(*, waybill_ids: list[int] | None = None, now: datetime | None = None) -> list[int]:
-    """Open a claim for every unclaimed breach of these waybills (None: the sweep of all in flight).
+    """Open a claim for every unclaimed breach of these waybills (None: the sweep).
+
+    On PostgreSQL the sweep judges the parcels whose next clock has run out
+    (`Waybill.promise_due_at`, kept by every run here); elsewhere every parcel in flight.
 
     Returns the ids of the claims opened by this run (empty when everything was claimed already).
     """
@@ -58,10 +62,15 @@ def promises_watch(*, waybill_ids: list[int] | None = None, now: datetime | None
     now = now or timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
+            if waybill_ids is None:  # the sweep: only the parcels whose next clock has run out
+                waybill_ids = breaches_due_waybill_ids(now=now)
+                if not waybill_ids:
+                    return []
             sql, params = breaches_sql(waybill_ids=waybill_ids)
             with connection.cursor() as cursor:
                 cursor.execute(_INSERT_SQL.replace("{breaches}", sql), {**params, "now": now})
                 opened = [row[0] for row in cursor.fetchall()]
+            promises_due_refresh(waybill_ids=waybill_ids, now=now)
         else:
             opened = _watch_portable(breaches=breaches_find(now=now, waybill_ids=waybill_ids), now=now)
         if opened:

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from carriers.choices import ComplaintType
 from claims.models import Claim
 from claims.services.watcher import promises_watch
+from orders.services import purchase_create
 from tests.claims.promise_world import MINUTE, T0, consent, only, parcel, scan
 
 pytestmark = pytest.mark.django_db
@@ -279,7 +281,39 @@ def test_the_sweep_finds_clocks_that_ran_out_with_no_scan():
     scan(waybill, "ARRIVED_AT_STATION", T0)
     waybill.status, waybill.status_at = "at_station", T0
     waybill.save()
-    assert promises_watch(waybill_ids=None, now=T0 + 25 * H)
+    assert promises_watch(waybill_ids=[waybill.pk], now=T0 + MINUTE) == []  # on ingest: the clock starts
+    waybill.refresh_from_db()
+    assert waybill.promise_due_at == T0 + 24 * H
+    assert promises_watch(waybill_ids=None, now=T0 + 24 * H - MINUTE) == []
+    (claim_id,) = promises_watch(waybill_ids=None, now=T0 + 24 * H + MINUTE)
+    assert Claim.objects.get(pk=claim_id).breach["rule"] == "station_hold"
+    waybill.refresh_from_db()
+    assert waybill.promise_due_at is None  # nothing left running: the sweep looks no more
+    assert promises_watch(waybill_ids=None, now=T0 + 48 * H) == []
+
+
+def test_the_sweep_reads_only_parcels_whose_next_clock_ran_out():
+    late, early = parcel(), parcel()
+    scan(late, "PICKED_UP", T0)  # transit: 72 h
+    scan(early, "PICKED_UP", T0)
+    scan(early, "ARRIVED_AT_HUB", T0 + H)  # hub dwell: 12 h, then transit at 72 h
+    promises_watch(waybill_ids=[late.pk, early.pk], now=T0 + H)
+    late.refresh_from_db(), early.refresh_from_db()
+    assert (late.promise_due_at, early.promise_due_at) == (T0 + 72 * H, T0 + 13 * H)
+    (claim_id,) = promises_watch(waybill_ids=None, now=T0 + 14 * H)
+    assert Claim.objects.get(pk=claim_id).waybill_id == early.pk
+    early.refresh_from_db()
+    assert early.promise_due_at == T0 + 72 * H  # the next clock still running: transit
+    assert len(promises_watch(waybill_ids=None, now=T0 + 73 * H)) == 1  # late's transit; early's promise is claimed
+
+
+def test_buying_the_tier_in_transit_starts_the_clocks(django_capture_on_commit_callbacks):
+    waybill = parcel(purchased=False)
+    waybill.status = "at_station"
+    waybill.save()
+    scan(waybill, "ARRIVED_AT_STATION", timezone.now() - 30 * H)
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_create(merchant=waybill.order.merchant, order_id=waybill.order_id)
     assert Claim.objects.get(waybill=waybill).breach["rule"] == "station_hold"
 
 
