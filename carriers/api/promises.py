@@ -9,9 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carriers.choices import BreachRule, Promise
+from claims.selectors.webhook_payloads import breach_payload
 from waybills.choices import ConsentMethod
 from waybills.models import DeliveryConsent
-from waybills.promises import AT_RISK, BROKEN, KEPT, RUNNING, breach_state
+from waybills.promises import AT_RISK, BROKEN, KEPT, RUNNING
 
 PROMISE_STATES = [KEPT, RUNNING, AT_RISK, BROKEN]
 
@@ -34,9 +35,7 @@ class BreachOutput(serializers.Serializer):
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField(allow_null=True, help_text="违约结束的扫描时间；仍在持续为 null")
-    delivery_method = serializers.CharField(
-        source="method", allow_blank=True, help_text="放柜/驿站违约时的签收方式；其他规则为空字符串"
-    )
+    delivery_method = serializers.CharField(allow_blank=True, help_text="放柜/驿站违约时的签收方式；其他规则为空字符串")
     carrier_consent = serializers.BooleanField(help_text="快递公司在扫描中提供了买家同意凭证（可申诉，不免除索赔）")
     source_event_id = serializers.CharField(allow_null=True, help_text="计时起点扫描的 event_id")
     end_event_id = serializers.CharField(allow_null=True, help_text="结束扫描的 event_id；没有为 null")
@@ -70,23 +69,11 @@ class ConsentOutput(serializers.Serializer):
 
 @extend_schema_field(BreachOutput(allow_null=True))
 class BreachField(serializers.Field):
-    """A claim's stored breach record (JSON) with the carrier's event ids and its text; null without one."""
+    """A claim's stored breach with the carrier's event ids and its clock in words; null without one."""
 
     def __init__(self, **kwargs):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, claim):
-        state = breach_state(claim.breach)
-        if state is None:
-            return None
-        event_ids = {event.pk: event.event_id for event in claim.waybill.events.all()}
-        record = claim.breach
-        return BreachOutput({
-            **record,
-            "source_event_id": event_ids.get(record.get("source_event_id")),
-            "end_event_id": event_ids.get(record.get("end_event_id")),
-            "method": record.get("method") or "",
-            "carrier_consent": bool(record.get("carrier_consent")),
-            "observed_at": record.get("observed_at") or record["due_at"],
-            "text": state.text(),
-        }).data
+        payload = breach_payload(claim, event_ids={event.pk: event.event_id for event in claim.waybill.events.all()})
+        return None if payload is None else BreachOutput(payload).data

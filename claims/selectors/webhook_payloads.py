@@ -6,6 +6,7 @@ passed as datetimes and written in +08:00 by `carriers.services.webhook_enqueue`
 from __future__ import annotations
 
 from waybills.models import TrackingEvent
+from waybills.promises import breach_state
 from yinzunda.masking import mask_free_text
 
 from ..models import Claim, Settlement
@@ -26,6 +27,23 @@ def _event(event: TrackingEvent) -> dict:
     }
 
 
+def breach_payload(claim: Claim, *, event_ids: dict[int, str]) -> dict | None:
+    """The claim's breach as carriers see it (API and webhooks): the scans by their own event_id,
+    the clock in words; None for a claim the scans did not show (a buyer's complaint)."""
+    state = breach_state(claim.breach)
+    if state is None:
+        return None
+    record = claim.breach
+    return {
+        "rule": record["rule"], "clock_hours": record.get("clock_hours") or 0,
+        "started_at": state.started_at, "due_at": state.due_at, "ended_at": state.ended_at,
+        "delivery_method": record.get("method") or "", "carrier_consent": bool(record.get("carrier_consent")),
+        "source_event_id": event_ids.get(record.get("source_event_id")),
+        "end_event_id": event_ids.get(record.get("end_event_id")),
+        "observed_at": state.now, "text": state.text(),
+    }
+
+
 def claim_webhook_payload(claim: Claim) -> dict:
     """Claim summary, trigger, the buyer's complaint (no buyer name, phone or address; pickup codes
     and phone numbers in its text masked) and the scans, as the claim detail endpoint shows them.
@@ -41,7 +59,7 @@ def claim_webhook_payload(claim: Claim) -> dict:
         "trigger": claim.trigger,
         "complaint_type": claim.complaint_type,
         "promise": claim.promise,
-        "breach": claim.breach or None,
+        "breach": breach_payload(claim, event_ids=_breach_event_ids(claim)),
         "amount": str(claim.amount),
         "currency": "CNY",
         "deadline_at": claim.deadline_at,
@@ -72,3 +90,8 @@ def settlement_webhook_payload(settlement: Settlement, *, claim_ids: list[int]) 
         "currency": "CNY",
         "issued_at": settlement.issued_at,
     }
+
+
+def _breach_event_ids(claim: Claim) -> dict[int, str]:
+    ids = [claim.breach.get(key) for key in ("source_event_id", "end_event_id") if claim.breach.get(key)]
+    return dict(TrackingEvent.objects.filter(pk__in=ids).values_list("pk", "event_id")) if ids else {}

@@ -41,7 +41,7 @@ def test_locker_drop_of_a_yinzunda_parcel_becomes_a_claim_the_carrier_accepts_an
     assert detail["complaint"] is None
     assert detail["evidence"][-1]["delivery_method"] == "locker"
     assert detail["promise"] == "door_delivery" and detail["breach"]["rule"] == "drop"
-    assert detail["breach"]["source_event_id"] == TrackingEvent.objects.get(waybill=waybill, code="DELIVERED").pk
+    assert detail["breach"]["source_event_id"] == TrackingEvent.objects.get(waybill=waybill, code="DELIVERED").event_id
 
     # it accepts; the statement is issued; it confirms the payment
     accepted = client_a.post(f"/api/v1/carrier/claims/{detail['id']}/accept", HTTP_IDEMPOTENCY_KEY="acc-1")
