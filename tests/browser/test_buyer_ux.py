@@ -53,7 +53,7 @@ def _prove(page, live_server, waybill, last4=None):
 def _file(page, text):
     page.check("input[name=complaint_type][value=no_call]")
     page.fill("#id_description", text)
-    page.click("main form button[type=submit]")
+    page.click("#complaint-form button[type=submit]")
     page.wait_for_url("**/complaint/TS*/")
     return page.url
 
@@ -90,7 +90,7 @@ def test_typed_complaint_survives_an_expired_proof(page, live_server, transactio
     data = session.get_decoded()
     data[PROOFS_SESSION_KEY] = {str(waybill.order_id): time.time() - 1}
     Session.objects.filter(pk=key).update(session_data=Session.objects.encode(data))
-    page.click("main form button[type=submit]")
+    page.click("#complaint-form button[type=submit]")
     page.wait_for_url("**expired=1*")
     expect(page.locator("#proof-expired")).to_be_visible()
     check_page(page, f"buyer-proof-expired-{size}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,9 +68,10 @@ def shop(transactional_db):
         description="外箱破损，里面的瓶子碎了。" * 20,
     )
     complaint_route(complaint_id=forwarded.pk)
-    # A complaint about a parcel not delivered yet: refused with a reason.
+    # A complaint filed long after the door delivery: refused with a reason (past the window).
     pending = shipped_order(merchant=merchant, carrier=zto)
     buy(pending)
+    deliver(pending, method="door", at=timezone.now() - timedelta(days=10))
     refused = ComplaintFactory(order=pending, waybill=pending.waybill, complaint_type="not_to_door")
     complaint_route(complaint_id=refused.pk)
     # A claim the carrier disputes.
