@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from benchmarks import complaints, console, dashboard, events, promises, waybills
+from benchmarks import complaints, console, dashboard, events, promises, watcher, waybills
 from benchmarks.run import BENCHMARKS
 
 pytestmark = pytest.mark.bench
@@ -156,11 +156,24 @@ def _promises(figures: dict, output: str) -> None:
     assert "sweep :" in output and "full scan:" in output
 
 
+def _watcher(figures: dict, output: str) -> None:
+    # Each mix: the stream carries the breaches asked for, a real worker opens exactly one claim
+    # per breach and no other, and its tasks ran (the worker log names them).
+    size, batches = watcher.SMOKE["batch_size"], watcher.SMOKE["batches"]
+    assert [m["mix"] for m in figures["mixes"]] == [0.03, 0.3]
+    for mix in figures["mixes"]:
+        assert mix["breaches"] == round(size * mix["mix"]) * batches
+        assert mix["claims"] == mix["breaches"] and mix["one_per_breach"]
+        assert mix["tasks"] >= batches and mix["claims_per_second"] > 0
+    assert "claims/s (goal ≥ 500)" in output
+
+
 CHECKS = {
     "benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard,
     "benchmarks.console": _console,
     "benchmarks.waybills": _waybills,
     "benchmarks.promises": _promises,
+    "benchmarks.watcher": _watcher,
 }
 
 
