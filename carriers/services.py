@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yinzunda.dispatch import task_enqueue_on_commit
+from yinzunda.dispatch import task_enqueue_on_commit, tasks_enqueue_many_on_commit
 
 from . import webhooks
 from .errors import CarrierNotReady, WebhookNotConfigured
@@ -117,34 +117,23 @@ class _PayloadEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-def _webhook_sequence_next(carrier_id: int) -> tuple[int, str]:
-    """The carrier's next sequence and its current URL, in one round trip.
+def _webhook_sequence_next(carrier_id: int, count: int = 1) -> tuple[int, str]:
+    """The last of the carrier's next `count` sequences and its current URL, in one round trip.
 
     The upsert locks the counter row until commit, so a carrier's events commit in sequence
     order and a catch-up by sequence never skips a late commit."""
     table, carriers = WebhookSequence._meta.db_table, Carrier._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH next AS (INSERT INTO {table} (carrier_id, last) VALUES (%s, 1) "  # noqa: S608 - table names from the models
-            f"ON CONFLICT (carrier_id) DO UPDATE SET last = {table}.last + 1 RETURNING last) "
+            f"WITH next AS (INSERT INTO {table} (carrier_id, last) VALUES (%s, %s) "  # noqa: S608 - table names from the models
+            f"ON CONFLICT (carrier_id) DO UPDATE SET last = {table}.last + %s RETURNING last) "
             f"SELECT next.last, c.webhook_url FROM next, {carriers} c WHERE c.id = %s",
-            [carrier_id, carrier_id],
+            [carrier_id, count, count, carrier_id],
         )
         return cursor.fetchone()
 
 
-@transaction.atomic(savepoint=False)  # no savepoint round trips inside the caller's transaction
-def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery:
-    """Raise a webhook event for the carrier: the one call for every event type.
-
-    The event is always recorded (with the carrier's next `sequence`), so the carrier can catch
-    up through `GET /api/v1/carrier/webhook-events`; it is sent after commit only when the carrier
-    has a URL registered. `payload` becomes the body's `data`; datetimes in it are written in
-    +08:00 and Decimals as strings."""
-    if event_type not in WebhookDelivery.EventType.values:
-        raise ValueError(f"unknown webhook event type {event_type!r}")
-    now = timezone.now()
-    sequence, url = _webhook_sequence_next(carrier.pk)
+def _webhook_delivery(*, carrier: Carrier, event_type: str, payload: dict, sequence: int, url: str, now) -> WebhookDelivery:
     event_id = f"evt_{uuid.uuid4().hex}"
     envelope = {
         "event_id": event_id,
@@ -154,7 +143,7 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
         "livemode": not carrier.is_sandbox,  # false for a sandbox twin's events (carriers.sandbox)
         "data": payload,
     }
-    delivery = WebhookDelivery.objects.create(
+    return WebhookDelivery(
         carrier=carrier,
         event_id=event_id,
         sequence=sequence,
@@ -165,14 +154,47 @@ def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> Webh
         retry_until=now + settings.YINZUNDA_WEBHOOK_RETRY_WINDOW,
         created_at=now,
     )
-    if url:
-        task_enqueue_on_commit("carriers.tasks.webhook_deliver", delivery.pk)
+
+
+@transaction.atomic(savepoint=False)  # no savepoint round trips inside the caller's transaction
+def webhook_enqueue(*, carrier: Carrier, event_type: str, payload: dict) -> WebhookDelivery:
+    """Raise a webhook event for the carrier: the one call for every event type.
+
+    The event is always recorded (with the carrier's next `sequence`), so the carrier can catch
+    up through `GET /api/v1/carrier/webhook-events`; it is sent after commit only when the carrier
+    has a URL registered. `payload` becomes the body's `data`; datetimes in it are written in
+    +08:00 and Decimals as strings."""
+    (delivery,) = webhooks_enqueue_many(items=[(carrier, event_type, payload)])
     return delivery
 
 
+@transaction.atomic(savepoint=False)
 def webhooks_enqueue_many(*, items: list[tuple[Carrier, str, dict]]) -> list[WebhookDelivery]:
-    """webhook_enqueue for each of many events (each takes its carrier's next sequence)."""
-    return [webhook_enqueue(carrier=carrier, event_type=kind, payload=payload) for carrier, kind, payload in items]
+    """webhook_enqueue for many events at once: per carrier one sequence reservation (in the
+    items' order), one INSERT of the deliveries and one of their outbox rows."""
+    for _carrier, event_type, _payload in items:
+        if event_type not in WebhookDelivery.EventType.values:
+            raise ValueError(f"unknown webhook event type {event_type!r}")
+    now = timezone.now()
+    by_carrier: dict[int, list[int]] = {}
+    for index, (carrier, _kind, _payload) in enumerate(items):
+        by_carrier.setdefault(carrier.pk, []).append(index)
+    deliveries: list[WebhookDelivery | None] = [None] * len(items)
+    urls: dict[int, str] = {}
+    for carrier_id in sorted(by_carrier):  # one lock order for every caller: no deadlock between two
+        indexes = by_carrier[carrier_id]
+        last, urls[carrier_id] = _webhook_sequence_next(carrier_id, len(indexes))
+        for offset, index in enumerate(indexes):
+            carrier, kind, payload = items[index]
+            deliveries[index] = _webhook_delivery(
+                carrier=carrier, event_type=kind, payload=payload, sequence=last - len(indexes) + 1 + offset,
+                url=urls[carrier_id], now=now,
+            )
+    created = WebhookDelivery.objects.bulk_create(deliveries)
+    tasks_enqueue_many_on_commit(
+        "carriers.tasks.webhook_deliver", [(d.pk,) for d in created if urls[d.carrier_id]]
+    )
+    return created
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""THE seam for side effects: `task_enqueue_on_commit(task_name, *args)`.
+"""THE seam for side effects: `task_enqueue_on_commit(task_name, *args)` (and
+`tasks_enqueue_many_on_commit` for many calls of one task at once).
 
 Services name the task instead of importing it, so a service never imports a tasks module
 (the tasks import the services). The call writes an outbox row in the caller's transaction
@@ -26,3 +27,18 @@ def task_enqueue_on_commit(name: str, *args) -> OutboxMessage:
         published = [(message.pk, message.queue, name)]
         transaction.on_commit(lambda: outbox_publish(published), robust=True)
     return message
+
+
+def tasks_enqueue_many_on_commit(name: str, args_list: list[tuple]) -> list[OutboxMessage]:
+    """task_enqueue_on_commit for many calls of one task: one INSERT, one publish after commit."""
+    if not args_list:
+        return []
+    request_id, queue = current_request_id(), task_queue(name)
+    messages = OutboxMessage.objects.bulk_create([
+        OutboxMessage(task_name=name, args=list(args), queue=queue, request_id=request_id) for args in args_list
+    ])
+    metrics.OUTBOX_WRITTEN.labels(name).inc(len(messages))
+    if getattr(settings, "YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True):
+        published = [(message.pk, message.queue, name) for message in messages]
+        transaction.on_commit(lambda: outbox_publish(published), robust=True)
+    return messages

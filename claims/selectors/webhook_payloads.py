@@ -9,7 +9,7 @@ from waybills.models import TrackingEvent
 from waybills.promises import breach_state
 from yinzunda.masking import mask_free_text
 
-from ..models import Claim, Settlement
+from ..models import Claim
 
 EVIDENCE_LIMIT = 50  # the latest scans; the claim detail endpoint has them all
 
@@ -49,9 +49,20 @@ def claim_webhook_payload(claim: Claim) -> dict:
     and phone numbers in its text masked) and the scans, as the claim detail endpoint shows them.
 
     Photos are not in the body: the claim detail endpoint lists them with expiring signed URLs."""
+    return claim_webhook_payloads([claim])[claim.pk]
+
+
+def claim_webhook_payloads(claims: list[Claim]) -> dict[int, dict]:
+    """claim_webhook_payload for many claims with one query for all their scans."""
+    events: dict[int, list[TrackingEvent]] = {}
+    for event in TrackingEvent.objects.filter(waybill_id__in={c.waybill_id for c in claims}).order_by("occurred_at", "id"):
+        events.setdefault(event.waybill_id, []).append(event)
+    return {claim.pk: _claim_payload(claim, events.get(claim.waybill_id, [])) for claim in claims}
+
+
+def _claim_payload(claim: Claim, events: list[TrackingEvent]) -> dict:
     complaint = claim.complaint
-    events = list(TrackingEvent.objects.filter(waybill_id=claim.waybill_id).order_by("-occurred_at", "-id")[:EVIDENCE_LIMIT])
-    events.reverse()
+    by_pk = {event.pk: event.event_id for event in events}
     return {
         "claim_id": claim.pk,
         "waybill_number": claim.waybill.number,
@@ -59,21 +70,21 @@ def claim_webhook_payload(claim: Claim) -> dict:
         "trigger": claim.trigger,
         "complaint_type": claim.complaint_type,
         "promise": claim.promise,
-        "breach": breach_payload(claim, event_ids=_breach_event_ids(claim)),
+        "breach": breach_payload(claim, event_ids=by_pk),
         "amount": str(claim.amount),
         "currency": "CNY",
         "deadline_at": claim.deadline_at,
         "opened_at": claim.opened_at,
         "updated_at": claim.updated_at,
         "resolved_at": claim.resolved_at,
-        "source_event_id": claim.source_event.event_id if claim.source_event_id else None,
+        "source_event_id": by_pk.get(claim.source_event_id) if claim.source_event_id else None,
         "complaint": None if complaint is None else {
             "reference": complaint.reference,
             "type": complaint.complaint_type,
             "description": mask_free_text(complaint.description),  # as in the API: pickup codes, phones masked
             "created_at": complaint.created_at,
         },
-        "evidence": [_event(e) for e in events],
+        "evidence": [_event(e) for e in events[-EVIDENCE_LIMIT:]],  # the latest scans
     }
 
 
@@ -90,8 +101,3 @@ def settlement_webhook_payload(settlement: Settlement, *, claim_ids: list[int]) 
         "currency": "CNY",
         "issued_at": settlement.issued_at,
     }
-
-
-def _breach_event_ids(claim: Claim) -> dict[int, str]:
-    ids = [claim.breach.get(key) for key in ("source_event_id", "end_event_id") if claim.breach.get(key)]
-    return dict(TrackingEvent.objects.filter(pk__in=ids).values_list("pk", "event_id")) if ids else {}

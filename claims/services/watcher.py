@@ -23,7 +23,7 @@ from waybills.promises import breach_state
 
 from ..models import Claim, ClaimTransition
 from ..selectors.breaches import Breach, breaches_due_waybill_ids, breaches_find, breaches_sql
-from ..selectors.webhook_payloads import claim_webhook_payload
+from ..selectors.webhook_payloads import claim_webhook_payloads
 from .claims import claim_open
 from .notifications import notifications_create_many
 from .promise_due import promises_due_refresh
@@ -120,7 +120,7 @@ def _breach_reason(record: dict) -> str:
 def _claims_announce(*, claim_ids: list[int], now: datetime) -> None:
     """The opened claims' audit rows, webhooks and inbox entries: three INSERTs for the whole run."""
     claims = list(
-        Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill").order_by("pk")
+        Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill", "complaint").order_by("pk")
     )
     reasons = {claim.pk: _breach_reason(claim.breach) for claim in claims}
     if connection.vendor == "postgresql":
@@ -132,9 +132,9 @@ def _claims_announce(*, claim_ids: list[int], now: datetime) -> None:
             for claim in claims
         ])
     carriers: dict[int, Carrier] = {}
+    payloads = claim_webhook_payloads(claims)
     webhooks_enqueue_many(items=[
-        (carriers.setdefault(claim.carrier_id, claim.carrier), "claim.opened", claim_webhook_payload(claim))
-        for claim in claims
+        (carriers.setdefault(claim.carrier_id, claim.carrier), "claim.opened", payloads[claim.pk]) for claim in claims
     ])
     notifications_create_many(items=[
         {

@@ -30,6 +30,9 @@ def no_publish(monkeypatch) -> list:
     """Committed tests: record the after-commit enqueue instead of running it (eager) at once."""
     published: list = []
     monkeypatch.setattr("carriers.services.task_enqueue_on_commit", lambda *args: published.append(args))
+    monkeypatch.setattr(
+        "carriers.services.tasks_enqueue_many_on_commit", lambda name, many: published.extend((name, *a) for a in many)
+    )
     return published
 
 

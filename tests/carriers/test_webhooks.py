@@ -180,3 +180,21 @@ def test_redirects_are_not_followed(carrier_a, django_capture_on_commit_callback
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDelivery.Status.PENDING
     assert delivery.attempts.get().status_code == 302
+
+
+def test_many_events_at_once_take_each_carriers_next_sequences_in_order(carrier_a, carrier_b):
+    from carriers.services import webhook_enqueue, webhooks_enqueue_many
+
+    first = webhook_enqueue(carrier=carrier_a, event_type="claim.opened", payload={"claim_id": 0})
+    many = webhooks_enqueue_many(items=[
+        (carrier_b, "claim.opened", {"claim_id": 1}), (carrier_a, "claim.opened", {"claim_id": 2}),
+        (carrier_a, "claim.resolved", {"claim_id": 3}), (carrier_b, "claim.opened", {"claim_id": 4}),
+    ])
+    assert [(d.carrier_id, d.sequence, d.payload["data"]["claim_id"]) for d in many] == [
+        (carrier_b.pk, 1, 1), (carrier_a.pk, first.sequence + 1, 2), (carrier_a.pk, first.sequence + 2, 3),
+        (carrier_b.pk, 2, 4),
+    ]
+    assert all(d.pk and d.payload["sequence"] == d.sequence for d in many)
+    assert webhook_enqueue(carrier=carrier_b, event_type="claim.opened", payload={}).sequence == 3
+    with pytest.raises(ValueError):
+        webhooks_enqueue_many(items=[(carrier_a, "claim.nonsense", {})])
