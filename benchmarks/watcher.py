@@ -212,12 +212,13 @@ def _one_mix(args: argparse.Namespace, url: str, mix: float, logs: Path) -> dict
         "mix": mix, "scans": ingest["accepted"], "breaches": ingest["breaches"], "claims": opened,
         "one_per_breach": opened == ingest["breaches"] == claims[1] and claims[2] == 0,
         "seconds": elapsed, "claims_per_second": opened / elapsed if elapsed else 0.0,
+        "scans_per_second": ingest["accepted"] / elapsed if elapsed else 0.0,
         "worker_cpu_ms_per_claim": cpu / max(opened, 1) * 1000, "tasks": len(tasks),
         "task_seconds": sum(tasks), "load_before": load, "pids": pids,
     }
     print(f"mix {mix:.0%}: {ingest['accepted']:,} scans in {args.batches} batches carrying {ingest['breaches']:,} breaches; "
           f"one worker process opened {opened:,} claims in {elapsed:.2f} s = {figures['claims_per_second']:,.0f} "
-          f"claims/s (goal ≥ 500); {len(tasks)} tasks busy {sum(tasks):.2f} s; worker CPU "
+          f"claims/s (goal ≥ 500), the stream judged at {figures['scans_per_second']:,.0f} scans/s; {len(tasks)} tasks busy {sum(tasks):.2f} s; worker CPU "
           f"{figures['worker_cpu_ms_per_claim']:.2f} ms/claim; exactly one claim per breach and no other: "
           f"{figures['one_per_breach']}; load average {load:.1f}", flush=True)
     return figures

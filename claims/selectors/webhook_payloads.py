@@ -9,7 +9,7 @@ from waybills.models import TrackingEvent
 from waybills.promises import breach_state
 from yinzunda.masking import mask_free_text
 
-from ..models import Claim
+from ..models import Claim, Settlement
 
 EVIDENCE_LIMIT = 50  # the latest scans; the claim detail endpoint has them all
 
