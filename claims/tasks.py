@@ -109,6 +109,13 @@ def promises_watch(waybill_ids: list[int]) -> list[int]:
     return watcher.promises_watch(waybill_ids=waybill_ids)
 
 
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, outbox_in_transaction=True)
+def claims_announce(claim_ids: list[int]) -> int:
+    """Webhooks and inbox entries of claims a large sweep opened (exactly once: its outbox row
+    is marked done in the same transaction)."""
+    return watcher.claims_announce(claim_ids=claim_ids)
+
+
 @shared_task
 def promises_sweep() -> int:
     """Beat: clocks that ran out with no scan (every parcel in flight), then held complaints due again."""

@@ -153,6 +153,7 @@ def _promises(figures: dict, output: str) -> None:
     assert figures["opened"] == figures["breaches"] and figures["rerun_opened"] == 0
     # Only the parcels whose next clock ran out are swept: here exactly those in breach.
     assert figures["due"] == figures["breaches"]
+    assert figures["announced"] == figures["opened"]  # every claim told to its merchant
     assert "sweep :" in output and "full scan:" in output
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from carriers.choices import RULE_COMPLAINT_TYPE, RULE_PROMISE, BreachRule, Promise
 
@@ -124,49 +124,48 @@ def duration_text(value: timedelta) -> str:
     return _("%(h)d 小时") % {"h": hours}
 
 
+# (broken, running, kept) per clock rule: marked here, translated when one is chosen.
+_CLOCK_TEXTS = {
+    BreachRule.STATION_HOLD: (
+        gettext_noop("驿站滞留 %(held)s，超过 %(clock)d 小时时限"),
+        gettext_noop("驿站已滞留 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
+        gettext_noop("到站 %(held)s 后签收，未超过 %(clock)d 小时时限"),
+    ),
+    BreachRule.HUB_DWELL: (
+        gettext_noop("转运中心滞留 %(held)s，超过 %(clock)d 小时时限"),
+        gettext_noop("转运中心已停留 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
+        gettext_noop("转运中心停留 %(held)s，未超过 %(clock)d 小时时限"),
+    ),
+    BreachRule.TRANSIT: (
+        gettext_noop("揽收后 %(held)s 未开始派送，超过 %(clock)d 小时时限"),
+        gettext_noop("揽收已 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
+        gettext_noop("揽收后 %(held)s 开始派送，未超过 %(clock)d 小时时限"),
+    ),
+    BreachRule.RETURN_PICKUP: (
+        gettext_noop("预约退货后 %(held)s 未上门取件，超过 %(clock)d 小时时限"),
+        gettext_noop("预约退货已 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
+        gettext_noop("预约退货后 %(held)s 上门取件，未超过 %(clock)d 小时时限"),
+    ),
+}
+
+
 def rule_text(state: RuleState) -> str:
-    values = {
-        "held": duration_text(state.elapsed),
-        "clock": int(state.clock.total_seconds() // 3600),
-        "left": duration_text(state.due_at - state.now),
-        "method": DeliveryMethod(state.method).label if state.method else "",
-    }
     if state.rule == BreachRule.DROP:
+        method = {"method": DeliveryMethod(state.method).label if state.method else ""}
         if state.state != BROKEN:
             if state.method == DeliveryMethod.DOOR:
                 return _("已送货上门")
-            return _("按买家在平台的同意放至%(method)s") % values
+            return _("按买家在平台的同意放至%(method)s") % method
         if state.carrier_consent:
-            return _("放至%(method)s，买家未在平台同意；快递公司称已获同意，可提出申诉") % values
-        return _("放至%(method)s，买家未同意") % values
-    texts = {
-        BreachRule.STATION_HOLD: (
-            _("驿站滞留 %(held)s，超过 %(clock)d 小时时限"),
-            _("驿站已滞留 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
-            _("到站 %(held)s 后签收，未超过 %(clock)d 小时时限"),
-        ),
-        BreachRule.HUB_DWELL: (
-            _("转运中心滞留 %(held)s，超过 %(clock)d 小时时限"),
-            _("转运中心已停留 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
-            _("转运中心停留 %(held)s，未超过 %(clock)d 小时时限"),
-        ),
-        BreachRule.TRANSIT: (
-            _("揽收后 %(held)s 未开始派送，超过 %(clock)d 小时时限"),
-            _("揽收已 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
-            _("揽收后 %(held)s 开始派送，未超过 %(clock)d 小时时限"),
-        ),
-        BreachRule.RETURN_PICKUP: (
-            _("预约退货后 %(held)s 未上门取件，超过 %(clock)d 小时时限"),
-            _("预约退货已 %(held)s，%(clock)d 小时时限还剩 %(left)s"),
-            _("预约退货后 %(held)s 上门取件，未超过 %(clock)d 小时时限"),
-        ),
-    }
-    broken, running, kept = texts[state.rule]
+            return _("放至%(method)s，买家未在平台同意；快递公司称已获同意，可提出申诉") % method
+        return _("放至%(method)s，买家未同意") % method
+    broken, running, kept = _CLOCK_TEXTS[state.rule]
+    values = {"held": duration_text(state.elapsed), "clock": int(state.clock.total_seconds() // 3600)}
     if state.state == BROKEN:
-        return broken % values
+        return _(broken) % values
     if state.state == KEPT:
-        return kept % values
-    return running % values
+        return _(kept) % values
+    return _(running) % {**values, "left": duration_text(state.due_at - state.now)}
 
 
 def consent_covers(consents: Iterable[ConsentFacts], *, method: str, at: datetime) -> bool:

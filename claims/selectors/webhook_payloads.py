@@ -14,17 +14,12 @@ from ..models import Claim, Settlement
 EVIDENCE_LIMIT = 50  # the latest scans; the claim detail endpoint has them all
 
 
-def _event(event: TrackingEvent) -> dict:
-    return {
-        "event_id": event.event_id,
-        "code": event.code,
-        "occurred_at": event.occurred_at,
-        "location": event.location,
-        "delivery_method": event.delivery_method,
-        "proof_type": event.proof_type,
-        "proof_url": event.proof_url,
-        "late": event.late,
-    }
+_EVENT_FIELDS = ("event_id", "code", "occurred_at", "location", "delivery_method", "proof_type", "proof_url", "late")
+
+
+def _event(event) -> dict:
+    """A scan (a TrackingEvent or a row with its fields) as the webhook shows it."""
+    return {field: getattr(event, field) for field in _EVENT_FIELDS}
 
 
 def breach_payload(claim: Claim, *, event_ids: dict[int, str]) -> dict | None:
@@ -44,25 +39,32 @@ def breach_payload(claim: Claim, *, event_ids: dict[int, str]) -> dict | None:
     }
 
 
-def claim_webhook_payload(claim: Claim) -> dict:
+def claim_webhook_payload(claim: Claim, *, events: list[TrackingEvent] | None = None) -> dict:
     """Claim summary, trigger, the buyer's complaint (no buyer name, phone or address; pickup codes
     and phone numbers in its text masked) and the scans, as the claim detail endpoint shows them.
 
-    Photos are not in the body: the claim detail endpoint lists them with expiring signed URLs."""
+    Photos are not in the body: the claim detail endpoint lists them with expiring signed URLs.
+    `events`: the waybill's scans in order, when the caller has them already."""
+    if events is not None:
+        return _claim_payload(claim, events)
     return claim_webhook_payloads([claim])[claim.pk]
 
 
 def claim_webhook_payloads(claims: list[Claim]) -> dict[int, dict]:
     """claim_webhook_payload for many claims with one query for all their scans."""
-    events: dict[int, list[TrackingEvent]] = {}
-    for event in TrackingEvent.objects.filter(waybill_id__in={c.waybill_id for c in claims}).order_by("occurred_at", "id"):
+    events: dict[int, list] = {}
+    rows = (
+        TrackingEvent.objects.filter(waybill_id__in={c.waybill_id for c in claims}).order_by("occurred_at", "id")
+        .values_list("id", "waybill_id", *_EVENT_FIELDS, named=True)  # rows, not models: thousands at a time
+    )
+    for event in rows:
         events.setdefault(event.waybill_id, []).append(event)
     return {claim.pk: _claim_payload(claim, events.get(claim.waybill_id, [])) for claim in claims}
 
 
 def _claim_payload(claim: Claim, events: list[TrackingEvent]) -> dict:
     complaint = claim.complaint
-    by_pk = {event.pk: event.event_id for event in events}
+    by_pk = {event.id: event.event_id for event in events}
     return {
         "claim_id": claim.pk,
         "waybill_number": claim.waybill.number,

@@ -44,12 +44,14 @@ def claim_open(
     breach: dict | None = None,
     now: datetime | None = None,
     announce: bool = True,
+    events: list[TrackingEvent] | None = None,
 ) -> Claim:
     """Open a claim against the waybill's carrier. Callers hold the complaint's lock.
 
     A second claim on the same (waybill, promise) raises IntegrityError (the constraint):
     callers that may race the watcher open it in a savepoint. `announce=False` leaves the
     webhook and the inbox entry to the caller (the watcher sends them for a whole batch).
+    `events`: the waybill's scans in order, when the caller has them (saves a read).
     """
     now = now or timezone.now()
     carrier = waybill.carrier
@@ -78,7 +80,7 @@ def claim_open(
     )
     if not announce:
         return claim
-    webhook_enqueue(carrier=carrier, event_type="claim.opened", payload=claim_webhook_payload(claim))
+    webhook_enqueue(carrier=carrier, event_type="claim.opened", payload=claim_webhook_payload(claim, events=events))
     notification_create(
         merchant_id=order.merchant_id,
         claim=claim,

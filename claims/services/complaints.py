@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from carriers.choices import COMPLAINT_PROMISE
-from carriers.selectors import tariff_payout
 from orders.models import Order
-from orders.selectors.orders import purchase_active_get
-from orders.selectors.promises import waybill_promises
+from orders.selectors.orders import purchase_active_with_payout
+from orders.selectors.promises import promise_states
 from waybills.models import Waybill
 from waybills.promises import breach_record
+from waybills.selectors import waybill_consents
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.images import CleanImage
 
@@ -106,11 +106,15 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         if complaint.waybill_id is not None:
             # The waybill lock serialises this with other complaints on the same parcel.
             waybill = Waybill.objects.select_for_update(of=("self",)).select_related("carrier", "order").get(pk=complaint.waybill_id)
-        purchase = purchase_active_get(order_id=complaint.order_id)
-        payout = (
-            tariff_payout(tariff=purchase.tariff, complaint_type=complaint.complaint_type) if purchase else None
-        )
+        purchase, payout = purchase_active_with_payout(order_id=complaint.order_id, complaint_type=complaint.complaint_type)
         promise = COMPLAINT_PROMISE.get(complaint.complaint_type, "")
+        events, states = [], []
+        if waybill is not None and purchase is not None:
+            events = list(waybill.events.order_by("occurred_at", "id"))
+            states = promise_states(
+                tariff=purchase.tariff, events=events, consents=list(waybill_consents(waybill=waybill)), now=now,
+                covered_only=False,
+            )
         decision = routing.route_complaint(
             complaint_type=complaint.complaint_type,
             filed_at=complaint.created_at,
@@ -119,7 +123,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
             covered=purchase is not None,
             payout=payout,
             window_days=settings.YINZUNDA_COMPLAINT_WINDOW_DAYS,
-            states=waybill_promises(waybill=waybill, now=now, covered_only=False, purchase=purchase) if waybill and purchase else [],
+            states=states,
             existing_claim=_claim_on(waybill, promise),
         )
         reason = decision.reason
@@ -133,6 +137,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
                         waybill=waybill, complaint=complaint, complaint_type=complaint.complaint_type,
                         tariff=purchase.tariff, amount=decision.amount, reason=reason, now=now, promise=promise,
                         breach=breach_record(decision.breach, observed_at=now) if decision.breach else None,
+                        events=events,
                     )
             except IntegrityError:  # the watcher claimed this breach a moment ago: join its claim
                 joined_id, _status = _claim_on(waybill, promise)

@@ -20,6 +20,7 @@ from carriers.models import Carrier, Tariff
 from carriers.services import webhooks_enqueue_many
 from waybills.models import TrackingEvent, Waybill
 from waybills.promises import breach_state
+from yinzunda.dispatch import tasks_enqueue_many_on_commit
 
 from ..models import Claim, ClaimTransition
 from ..selectors.breaches import Breach, breaches_due_waybill_ids, breaches_find, breaches_sql
@@ -27,6 +28,9 @@ from ..selectors.webhook_payloads import claim_webhook_payloads
 from .claims import claim_open
 from .notifications import notifications_create_many
 from .promise_due import promises_due_refresh
+
+# A run that opens more claims than this announces them through outbox tasks of this many each.
+ANNOUNCE_INLINE = 1000
 
 _INSERT_SQL = """
 INSERT INTO claims_claim
@@ -74,7 +78,14 @@ def promises_watch(*, waybill_ids: list[int] | None = None, now: datetime | None
         else:
             opened = _watch_portable(breaches=breaches_find(now=now, waybill_ids=waybill_ids), now=now)
         if opened:
-            _claims_announce(claim_ids=opened, now=now)
+            _claims_audit(claim_ids=opened, now=now)
+            if len(opened) <= ANNOUNCE_INLINE:
+                claims_announce(claim_ids=opened)
+            else:  # a sweep that found many: carriers and merchants are told by outbox tasks
+                tasks_enqueue_many_on_commit(
+                    "claims.tasks.claims_announce",
+                    [(opened[i:i + ANNOUNCE_INLINE],) for i in range(0, len(opened), ANNOUNCE_INLINE)],
+                )
     return opened
 
 
@@ -98,8 +109,10 @@ def _watch_portable(*, breaches: list[Breach], now: datetime) -> list[int]:
         }
         try:
             with transaction.atomic():
+                with translation.override(settings.LANGUAGE_CODE):
+                    reason = _breach_reason(record)
                 claim = claim_open(
-                    reason=_breach_reason(record),
+                    reason=reason,
                     waybill=waybill, complaint_type=breach.complaint_type, tariff=Tariff.objects.get(pk=breach.tariff_id),
                     amount=breach.amount, source_event=TrackingEvent.objects.get(pk=breach.source_event_id),
                     promise=breach.promise, breach=record, now=now, announce=False,
@@ -111,26 +124,37 @@ def _watch_portable(*, breaches: list[Breach], now: datetime) -> list[int]:
 
 
 def _breach_reason(record: dict) -> str:
-    """The audit reason in the platform's language (pages render the clock in the reader's)."""
+    """The audit reason in the platform's language (pages render the clock in the reader's);
+    callers hold `translation.override(settings.LANGUAGE_CODE)`."""
+    state = breach_state(record)
+    return _("%(clock)s；系统根据物流轨迹自动索赔") % {"clock": state.text() if state else ""}
+
+
+def _claims_audit(*, claim_ids: list[int], now: datetime) -> None:
+    """The opened claims' audit rows (DESIGN §5: every state change has one), in the claims' transaction."""
+    if connection.vendor != "postgresql":
+        return  # the portable path wrote each with claim_open
+    rows = Claim.objects.filter(pk__in=claim_ids).values_list("pk", "breach").order_by("pk")
     with translation.override(settings.LANGUAGE_CODE):
-        state = breach_state(record)
-        return _("%(clock)s；系统根据物流轨迹自动索赔") % {"clock": state.text() if state else ""}
+        ClaimTransition.objects.bulk_create([
+            ClaimTransition(
+                claim_id=pk, from_status="", to_status=Claim.Status.OPEN, actor=ClaimTransition.Actor.SYSTEM,
+                reason=_breach_reason(breach), evidence=[{"kind": "breach", **breach}], created_at=now,
+            )
+            for pk, breach in rows
+        ])
 
 
-def _claims_announce(*, claim_ids: list[int], now: datetime) -> None:
-    """The opened claims' audit rows, webhooks and inbox entries: three INSERTs for the whole run."""
+def claims_announce(*, claim_ids: list[int]) -> int:
+    """The opened claims' webhooks (claim.opened) and inbox entries: one INSERT each for all.
+
+    Run in the watcher's transaction for a few claims, or as outbox tasks (exactly once) when
+    a sweep opened many. Returns how many claims were announced."""
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill", "complaint").order_by("pk")
     )
-    reasons = {claim.pk: _breach_reason(claim.breach) for claim in claims}
-    if connection.vendor == "postgresql":
-        ClaimTransition.objects.bulk_create([
-            ClaimTransition(
-                claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=ClaimTransition.Actor.SYSTEM,
-                reason=reasons[claim.pk], evidence=[{"kind": "breach", **claim.breach}], created_at=now,
-            )
-            for claim in claims
-        ])
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = {claim.pk: _breach_reason(claim.breach) for claim in claims}
     carriers: dict[int, Carrier] = {}
     payloads = claim_webhook_payloads(claims)
     webhooks_enqueue_many(items=[
@@ -145,3 +169,4 @@ def _claims_announce(*, claim_ids: list[int], now: datetime) -> None:
         }
         for claim in claims
     ])
+    return len(claims)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from carriers.models import TariffPayout
 from waybills.models import Waybill
 from waybills.numbers import normalize_waybill_number
 from yinzunda.pagination import PAGE_SIZE, KeysetPage, keyset_paginate
@@ -109,6 +111,18 @@ def purchase_active_get(*, order_id: int) -> YinzundaPurchase | None:
         .filter(order_id=order_id, status=YinzundaPurchase.Status.ACTIVE)
         .first()
     )
+
+
+def purchase_active_with_payout(*, order_id: int, complaint_type: str) -> tuple[YinzundaPurchase | None, Decimal | None]:
+    """The order's active purchase with its tariff, and what that tariff pays for this complaint
+    type (None: not covered), in one query."""
+    payout = TariffPayout.objects.filter(tariff=OuterRef("tariff_id"), complaint_type=complaint_type).values("amount")[:1]
+    purchase = (
+        YinzundaPurchase.objects.select_related("tariff").annotate(payout=Subquery(payout))
+        .filter(order_id=order_id, status=YinzundaPurchase.Status.ACTIVE)
+        .first()
+    )
+    return purchase, (purchase.payout if purchase else None)
 
 
 def waybills_for_labels(*, merchant: Merchant, order_ids: list[int]) -> list[Waybill]:

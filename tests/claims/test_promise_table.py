@@ -327,3 +327,22 @@ def test_the_claim_carries_its_evidence_and_the_audit_row():
     assert "驿站滞留 26 小时，超过 24 小时时限" in opened.reason
     assert opened.evidence[0]["rule"] == "station_hold"
     assert claim.notifications.count() == 1
+
+
+def test_a_sweep_that_opens_many_claims_announces_them_through_outbox_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    from carriers.models import WebhookDelivery
+    from claims.models import Notification
+    from yinzunda.models import OutboxMessage
+
+    monkeypatch.setattr("claims.services.watcher.ANNOUNCE_INLINE", 2)
+    parcels = [parcel() for _ in range(5)]
+    for waybill in parcels:
+        scan(waybill, "DELIVERED", T0, "locker")
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = promises_watch(waybill_ids=[w.pk for w in parcels], now=T0 + MINUTE)
+        assert len(opened) == 5 and Notification.objects.count() == 0  # not yet: after commit
+        # every claim has its audit row in the claims' own transaction
+        assert {c.transitions.count() for c in Claim.objects.all()} == {1}
+        assert OutboxMessage.objects.filter(task_name="claims.tasks.claims_announce").count() == 3  # 2 + 2 + 1
+    assert sorted(Notification.objects.values_list("claim_id", flat=True)) == sorted(opened)
+    assert sorted(d.payload["data"]["claim_id"] for d in WebhookDelivery.objects.filter(event_type="claim.opened")) == sorted(opened)
