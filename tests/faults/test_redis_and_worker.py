@@ -1,4 +1,4 @@
-"""Fault suite: Redis killed under every entry point, a worker killed -9 mid-routing.
+"""Fault suite: Redis killed under every entry point, a worker killed -9 mid-routing and mid-webhook.
 
 Throwaway redis-server and Celery workers on free ports (tests/support/processes.py), the
 pytest database (committed data). The beat sweep is played by the test, once a second.
@@ -7,6 +7,7 @@ Each test asserts no 5xx, nothing lost, nothing done twice, and prints the catch
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -15,13 +16,17 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from carriers.services import carrier_token_create
+from carriers.models import WebhookDelivery
+from carriers.services import carrier_token_create, webhook_secret_generate
+from carriers.tasks import webhooks_sweep_pending
 from claims.models import Claim, ClaimTransition, Complaint, Notification
 from claims.services.claims import claim_accept, claim_open
 from claims.services.complaints import complaint_file
 from claims.services.settlements import settlement_issue
+from tests.carriers.conftest import open_claim
+from tests.carriers.receivers import CarrierEndpoint
 from tests.claims.test_routing import deliver, yinzunda_waybill
-from tests.factories import ComplaintFactory, MerchantUserFactory
+from tests.factories import CarrierFactory, ComplaintFactory, MerchantUserFactory, WaybillFactory
 from tests.support.processes import Redis, Worker, publishing_to, wait_for
 from waybills.models import TrackingEvent
 from yinzunda import cache as resilient
@@ -193,3 +198,54 @@ def test_worker_killed_mid_routing_leaves_the_row_to_the_next_worker_which_route
         for worker in workers:
             worker.kill9()
         redis.stop()
+
+
+def test_worker_killed_mid_webhook_the_next_worker_delivers_the_same_event(tmp_path, monkeypatch, settings):
+    # Short leases so the test waits seconds, not minutes: the worker processes read the env.
+    for name, value in (("YINZUNDA_OUTBOX_LEASE_SECONDS", "5"), ("YINZUNDA_WEBHOOK_DEADLINE_SECONDS", "2")):
+        monkeypatch.setenv(name, value)
+        setattr(settings, name, int(value))
+    monkeypatch.setenv("YINZUNDA_TEST_LOCAL_WEBHOOK_RECEIVERS", "1")
+    settings.YINZUNDA_WEBHOOK_ALLOW_HTTP, settings.YINZUNDA_WEBHOOK_ALLOWED_NETWORKS = True, ["127.0.0.0/8"]
+    secret = webhook_secret_generate()
+    redis, workers = Redis(tmp_path), []
+    with CarrierEndpoint(secret) as endpoint:
+        posting = threading.Event()
+
+        def hold_the_first() -> None:  # the first POST hangs: its worker is killed while it waits
+            if len(endpoint.received) == 1:
+                posting.set()
+                time.sleep(6)
+
+        endpoint.on_request = hold_the_first
+        carrier = CarrierFactory(code="ZTO", waybill_prefix="ZT", webhook_url=endpoint.url, webhook_secret=secret)
+        try:
+            redis.start()
+            workers.append(Worker(redis, tmp_path / "first.log"))
+            with publishing_to(redis.url):
+                open_claim(WaybillFactory(carrier=carrier))  # commits: claim.opened goes to the broker
+                assert posting.wait(30), "the worker never posted"
+                # when the worker is killed -9 in the middle of the POST (row leased, nothing recorded)
+                workers[0].kill9()
+                killed = time.monotonic()
+                workers.append(Worker(redis, tmp_path / "second.log"))
+                # then, once the delivery's claim lapses (deadline + margin), beat's sweep of pending
+                # deliveries (played here once a second) hands it to the new worker
+                def swept_and_delivered():
+                    outbox.outbox_sweep(republish_after=1)
+                    webhooks_sweep_pending()
+                    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).first()
+
+                delivery = wait_for(swept_and_delivered, 90, "the webhook delivered by the second worker", interval=1)
+                print(f"\nworker killed mid-webhook: delivered {time.monotonic() - killed:.1f} s after the kill")
+        finally:
+            for worker in workers:
+                worker.kill9()
+            redis.stop()
+    # one event, sent twice at most, the same event_id and signature scheme both times: the
+    # carrier dedups by event_id; nothing else was raised or sent
+    assert WebhookDelivery.objects.count() == 1 and delivery.event_type == "claim.opened"
+    assert [r["body"]["event_id"] for r in endpoint.received] == [delivery.event_id] * 2
+    assert all(r["valid"] for r in endpoint.received)
+    assert delivery.attempts.filter(status_code=200).count() == 1
+    assert "Traceback" not in (tmp_path / "second.log").read_text()

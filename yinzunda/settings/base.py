@@ -210,7 +210,7 @@ CELERY_TASK_ROUTES = {
 # Transactional outbox (yinzunda.outbox): publish after commit, sweep what is left.
 YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT = env_bool("YINZUNDA_OUTBOX_PUBLISH_ON_COMMIT", True)
 YINZUNDA_OUTBOX_REPUBLISH_SECONDS = 20  # published but not done this long: publish again
-YINZUNDA_OUTBOX_LEASE_SECONDS = 300  # a run outside a transaction (webhook, e-mail) owns its row this long
+YINZUNDA_OUTBOX_LEASE_SECONDS = int(os.environ.get("YINZUNDA_OUTBOX_LEASE_SECONDS", "300"))  # a run outside a transaction (webhook, e-mail) owns its row this long
 YINZUNDA_BROKER_RETRY_SECONDS = 5
 # /readyz and /metrics: domain checks and gauges, loaded by name (the kernel imports no domain app).
 YINZUNDA_READINESS_CHECKS = ["claims.selectors.ops.readiness_checks"]
