@@ -141,6 +141,7 @@ def _run_in_transaction(message_id: int, task) -> str:
             args = json.loads(args) if isinstance(args, str) else args
             with request_id_bound(request_id):
                 task(*args)
+                logger.info("outbox %d %s done", message_id, task.name)
     except Exception as exc:
         _failed(message_id, exc)
         raise
@@ -160,6 +161,7 @@ def _run_leased(message_id: int, task) -> str:
     try:
         with request_id_bound(message.request_id):
             task(*message.args)
+            logger.info("outbox %d %s done", message_id, task.name)
     except Exception as exc:
         _failed(message_id, exc, claimed_at=now)
         raise

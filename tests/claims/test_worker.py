@@ -17,6 +17,7 @@ from claims.models import Claim, Complaint
 from claims.services.complaints import complaint_file
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.support.processes import Redis, Worker, publishing_to, wait_for
+from yinzunda.requestid import request_id_bound
 
 __all__ = ["Redis", "Worker", "publishing_to", "wait_for"]  # also used by tests/carriers/test_webhooks_worker.py
 
@@ -126,3 +127,23 @@ def test_broker_outage_while_filing_loses_no_complaint(tmp_path, caplog):
         if worker:
             worker.kill9()
         redis.stop()
+
+
+def test_a_worker_logs_each_task_with_the_request_id_that_caused_it(tmp_path):
+    (waybill,) = yinzunda_parcels_at_station(1)
+    redis, worker = Redis(tmp_path), None
+    try:
+        redis.start()
+        worker = Worker(redis, tmp_path / "worker.log")
+        with publishing_to(redis.url), request_id_bound("buyer-req-7"):
+            complaint_file(order=waybill.order, complaint_type="locker_without_consent")
+        wait_for(all_routed, 30, "routing")
+        wait_for(lambda: "complaint_route done" in (tmp_path / "worker.log").read_text(), 10, "the log line")
+    finally:
+        if worker:
+            worker.kill9()
+        redis.stop()
+    lines = (tmp_path / "worker.log").read_text().splitlines()
+    routed = [line for line in lines if "claims.tasks.complaint_route done" in line]
+    assert len(routed) == 1 and "[buyer-req-7]" in routed[0], routed
+    assert any(" ready." in line for line in lines)  # `-l info` still shows the worker's own lines
