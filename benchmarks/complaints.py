@@ -6,18 +6,17 @@
    with one carrier (token, tariff), and RATE×SECONDS Yinzunda orders whose waybills were
    scanned "delivered to station"; each simulated buyer has already proved its order (a
    session and a CSRF cookie made in the seed, so the timed part is the complaint alone);
-2. gunicorn serving the portal on a free port, and a real Celery worker, both on the real
-   Redis at a separate database number (--redis-db, default 14; nothing is flushed);
+2. gunicorn serving the portal on a free port, and real Celery workers, on a throwaway
+   redis-server of the bench's own (the shared Redis is never touched);
 3. one complaint POST (multipart, as the browser sends it) every 1/RATE s for SECONDS s,
    each from its own thread, while one poller reads GET /api/v1/carrier/claims
    (`updated_since`, keyset pages) every POLL_MS and notes when each claim first appears;
 
 and prints p50/p90/p99/max of POST-start → first seen in the API, plus the server-side part
 (claim.opened_at − complaint.created_at). Options: --seconds 60 --rate 20 --web-workers 3
---worker-concurrency 2 --redis-db 14 --poll-ms 100 --warmup 60
+--worker-concurrency 2 --poll-ms 100 --warmup 60
 (through `make bench BENCH_ARGS="complaints --seconds=10"`). --smoke posts 6 complaints in
-2 s after 2 warm-up ones, in `<name>_bench_complaints_smoke` (dropped afterwards), with its
-own throwaway redis-server instead of the shared Redis.
+2 s after 2 warm-up ones, in `<name>_bench_complaints_smoke` (dropped afterwards).
 """
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
+from urllib.parse import quote, urlparse
 
 from benchmarks import routing_drain
 from benchmarks._support import (
@@ -57,12 +56,6 @@ WAYBILL_PREFIX = "BC"
 BOUNDARY = "----yinzundabench"
 OVERLAP = timedelta(seconds=2)
 SMOKE = {"seconds": 2, "rate": 3, "warmup": 2, "web_workers": 1, "worker_concurrency": 1, "settle_seconds": 0, "drain": 5}
-
-
-def _redis_url(db: int) -> str:
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    parsed = urlparse(base)
-    return urlunparse(parsed._replace(path=f"/{db}"))
 
 
 def _env(database_url: str, redis_url: str) -> dict:
@@ -248,7 +241,6 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--rate", type=float, default=20, help="complaints per second")
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--worker-concurrency", type=int, default=2)
-    parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--poll-ms", type=float, default=100)
     parser.add_argument("--worker-log-level", default="warning")
     parser.add_argument("--warmup", type=int, default=60,
@@ -268,8 +260,9 @@ def _load(args: argparse.Namespace, database_url: str, processes: Processes) -> 
     """Seed, start gunicorn and a worker, post the complaints while polling the carrier API."""
     total = int(args.seconds * args.rate)
     seeded_count = total + args.warmup + args.drain
-    # At smoke size a private redis-server: two checkouts' workers never take each other's tasks.
-    redis_url = redis_server(processes) if args.smoke else _redis_url(args.redis_db)
+    # A private redis-server: two checkouts' workers never take each other's tasks, and the
+    # shared Redis is left as it was.
+    redis_url = redis_server(processes)
     env = _env(database_url, redis_url)
     python = sys.executable
     print(f"database {database_name(database_url)}, redis {urlparse(redis_url).netloc}{urlparse(redis_url).path}; "
