@@ -20,6 +20,7 @@ from orders.selectors.promises import promise_states
 from waybills.models import Waybill
 from waybills.promises import breach_record
 from waybills.selectors import waybill_consents
+from yinzunda.db import commit_without_waiting_for_disk
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.images import CleanImage
 
@@ -97,6 +98,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
     now = now or timezone.now()
     # No savepoint when the outbox runner already holds a transaction: two statements less.
     with transaction.atomic(savepoint=False):
+        commit_without_waiting_for_disk()
         complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
         if complaint is None or complaint.status not in (Complaint.Status.RECEIVED, Complaint.Status.HELD):
             return complaint
