@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,6 +123,11 @@ def _webhook_sequence_next(carrier_id: int, count: int = 1) -> tuple[int, str]:
 
     The upsert locks the counter row until commit, so a carrier's events commit in sequence
     order and a catch-up by sequence never skips a late commit."""
+    if connection.vendor != "postgresql":  # SQLite (`make run`): one writer at a time anyway
+        WebhookSequence.objects.get_or_create(carrier_id=carrier_id)
+        WebhookSequence.objects.filter(carrier_id=carrier_id).update(last=F("last") + count)
+        last = WebhookSequence.objects.values_list("last", flat=True).get(carrier_id=carrier_id)
+        return last, Carrier.objects.values_list("webhook_url", flat=True).get(pk=carrier_id)
     table, carriers = WebhookSequence._meta.db_table, Carrier._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

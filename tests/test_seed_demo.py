@@ -1,8 +1,12 @@
 """`manage.py seed_demo` builds a coherent, deterministic demo world and is safe to rerun."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -186,3 +190,16 @@ def test_seed_demo_prints_buyer_orders_that_prove_and_can_be_complained_about(se
         # then the complaint form opens for it
         assert response.status_code == 302 and response.url == reverse("buyer:complaint_new")
         client.cookies.clear()
+
+
+def test_make_run_path_works_on_sqlite_with_no_services(tmp_path):
+    """README's first command: with no DATABASE_URL/REDIS_URL the portal migrates and seeds on
+    a SQLite file (every migration and every service the demo uses must work there)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"  # the default, in a throwaway place
+    for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "--orders", str(SMALL)]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=root, env=env, capture_output=True,  # noqa: S603
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert "demo-beauty" in done.stdout and "yzd_" in done.stdout

@@ -20,6 +20,23 @@ UPDATE carriers_webhookdelivery SET retry_until = created_at + interval '3 days'
 """
 
 
+def backfill_sequences(apps, schema_editor):
+    """One SQL batch on PostgreSQL; the same through the ORM elsewhere (SQLite: `make run`)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKFILL_SEQUENCES)
+        return
+    Delivery = apps.get_model("carriers", "WebhookDelivery")
+    Sequence = apps.get_model("carriers", "WebhookSequence")
+    last: dict[int, int] = {}
+    for delivery in Delivery.objects.order_by("carrier_id", "created_at", "id"):
+        last[delivery.carrier_id] = last.get(delivery.carrier_id, 0) + 1
+        delivery.sequence = last[delivery.carrier_id]
+        if delivery.status == "pending":
+            delivery.retry_until = delivery.created_at + timedelta(days=3)
+        delivery.save(update_fields=["sequence", "retry_until"])
+    Sequence.objects.bulk_create([Sequence(carrier_id=carrier_id, last=n) for carrier_id, n in last.items()])
+
+
 def generated_secrets(apps, schema_editor):
     """A URL now always has a platform secret: a blank or hand-typed one is replaced; a typed one
     keeps signing beside the new one for a week (an operator rotates to see the new secret)."""
@@ -115,7 +132,7 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('pending', '待发送'), ('delivered', '已送达'), ('failed', '已放弃'), ('no_endpoint', '未登记回调地址')], default='pending', max_length=16),
         ),
-        migrations.RunSQL(BACKFILL_SEQUENCES, migrations.RunSQL.noop),
+        migrations.RunPython(backfill_sequences, migrations.RunPython.noop),
         migrations.RunPython(generated_secrets, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='webhookdelivery',

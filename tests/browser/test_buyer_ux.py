@@ -64,6 +64,7 @@ def test_two_proven_orders_both_stay_reachable(page, live_server, transactional_
     _prove(page, live_server, first)
     page.wait_for_url("**/complaint/new/")
     expect(page.locator("#yinzunda-explained")).to_contain_text("送货上门")  # what 音尊达 is
+    assert page.title().startswith("提交投诉") and "<" not in page.title()
     check_page(page, f"buyer-yinzunda-explained-{size}")
     first_status = _file(page, "没有打电话。")
     _prove(page, live_server, second)
