@@ -28,7 +28,7 @@ run: install label-deps
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 		echo "Starting Celery workers (queue urgent: routing; queue celery: webhooks, e-mails) and beat against $$REDIS_URL"; \
 		trap 'kill 0' EXIT INT TERM; \
-		$(BIN)/celery -A yinzunda worker -l info -Q urgent -n urgent@%h --concurrency 1 & \
+		$(BIN)/celery -A yinzunda worker -l info -Q urgent -n urgent@%h --concurrency 4 & \
 		$(BIN)/celery -A yinzunda worker -l info -Q celery -n default@%h --concurrency 2 & \
 		$(BIN)/celery -A yinzunda beat -l info & \
 		$(PY) manage.py runserver $(HOST):$(PORT); \

@@ -14,7 +14,7 @@
 
 and prints p50/p90/p99/max of POST-start → first seen in the API, plus the server-side part
 (claim.opened_at − complaint.created_at). Options: --seconds 60 --rate 20 --web-workers 3
---worker-concurrency 2 --poll-ms 100 --warmup 60
+--worker-concurrency 4 --poll-ms 100 --warmup 60
 (through `make bench BENCH_ARGS="complaints --seconds=10"`). --smoke posts 6 complaints in
 2 s after 2 warm-up ones, in `<name>_bench_complaints_smoke` (dropped afterwards).
 """
@@ -240,7 +240,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=20, help="complaints per second")
     parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=4, help="urgent worker processes, as deployed")
     parser.add_argument("--poll-ms", type=float, default=100)
     parser.add_argument("--worker-log-level", default="warning")
     parser.add_argument("--warmup", type=int, default=60,
