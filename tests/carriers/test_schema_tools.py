@@ -76,7 +76,7 @@ def test_a_generated_client_runs_the_carrier_flow_within_the_schema(schema_file,
     models = importlib.import_module("yz_carrier_client.models")
     for name in ("tracking.events_push", "waybills.waybills_list", "waybills.waybills_retrieve", "claims.claims_list",
                  "claims.claims_accept", "claims.claims_dispute", "settlements.settlements_list",
-                 "settlements.settlements_confirm_payment"):
+                 "settlements.settlements_confirm_payment", "webhooks.webhook_events_list"):
         importlib.import_module(f"yz_carrier_client.api.{name}")
 
     # given a merchant who ships two orders with ZTO and buys the tier on one
@@ -138,6 +138,19 @@ def test_a_generated_client_runs_the_carrier_flow_within_the_schema(schema_file,
             ),
         ).parsed
         assert paid.status.value == "paid"
+        # catch up on webhook events (no URL registered: every event was recorded, none sent),
+        # in sequence order, then only what came after the last one seen
+        events = api.webhooks.webhook_events_list.sync_detailed(client=c).parsed.results
+        kinds = [e.type_.value if hasattr(e, "type_") else e.type.value for e in events]
+        assert kinds[:3] == ["waybill.issued", "waybill.issued", "waybill.service_added"]
+        assert {"claim.opened", "settlement.issued"} <= set(kinds)
+        assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+        assert all(e.delivery_status.value == "no_endpoint" for e in events)
+        later = api.webhooks.webhook_events_list.sync_detailed(client=c, after_sequence=events[-2].sequence).parsed
+        assert [e.event_id for e in later.results] == [events[-1].event_id]
+        # the tier parcel's promise clocks, as the waybill detail shows them
+        one = api.waybills.waybills_retrieve.sync_detailed(tier.number, client=c).parsed
+        assert {p.rule.value for p in one.promises} >= {"transit"} and one.consents == []
         # an error answer parses as the schema's Error too
         missing = api.claims.claims_accept.sync_detailed(999999, client=c, body=models.ClaimAcceptRequest.from_dict({}))
         assert missing.status_code == 404 and missing.parsed.error.code.value == "not_found"
