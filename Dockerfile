@@ -39,4 +39,5 @@ ENV DJANGO_SETTINGS_MODULE=yinzunda.settings.production \
 
 EXPOSE 8000
 
-CMD ["gunicorn", "yinzunda.wsgi", "-b", "0.0.0.0:8000", "-w", "3"]
+# Threaded workers: long exports stream to the end (yinzunda/gunicorn.py).
+CMD ["gunicorn", "-c", "python:yinzunda.gunicorn", "yinzunda.wsgi"]

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from yinzunda.money import money
 from ..models import LedgerEntry, Order
 
 CHUNK = 2000
+END_MARK = "#END"  # first cell of the last line of every export: the file is whole
 
 
 class _Echo:
@@ -33,15 +34,44 @@ def _local(dt) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M:%S") if dt else ""
 
 
+def keyset_batches(queryset: QuerySet, *, key: str, descending: bool, fields: tuple[str, ...]) -> Iterator[tuple]:
+    """Rows of `fields` (ending with `key`, then "id") in pages of CHUNK, each page its own short
+    query after the last row of the one before: no cursor or transaction is held while the
+    client downloads, whatever the size (a held server-side cursor spools the whole result
+    first and pins a connection for minutes)."""
+    order = (f"-{key}", "-id") if descending else (key, "id")
+    page = queryset.order_by(*order).values_list(*fields, key, "id")
+    after = None
+    while True:
+        if after is None:
+            rows = list(page[:CHUNK])
+        else:
+            value, pk = after
+            newer = Q(**{f"{key}__lt" if descending else f"{key}__gt": value}) | Q(**{key: value}) & Q(
+                **{"id__lt" if descending else "id__gt": pk}
+            )
+            rows = list(page.filter(newer)[:CHUNK])
+        for row in rows:
+            yield row[:-2]
+        if len(rows) < CHUNK:
+            return
+        after = rows[-1][-2:]
+
+
 def stream_csv(*, filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    """Rows are written one at a time from a server-side cursor, so memory stays flat."""
+    """Rows are written as they are read, a page at a time, so memory stays flat. The last line
+    says the export is complete and how many rows it holds: a file cut off on the way (a
+    dropped connection, a killed worker) lacks it and cannot pass for a whole one."""
     writer = csv.writer(_Echo())
 
     def generate() -> Iterator[str]:
         yield "\ufeff"  # BOM: Excel then opens the UTF-8 Chinese text correctly
         yield writer.writerow(header)
+        count = 0
         for row in rows:
+            count += 1
             yield writer.writerow(row)
+        yield writer.writerow([END_MARK, _("共 %(n)d 行，导出完整") % {"n": count}])
 
     response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -52,7 +82,7 @@ def stream_csv(*, filename: str, header: list[str], rows: Iterable[list]) -> Str
 def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
     statuses = dict(Waybill.Status.choices)
     methods = dict(DeliveryMethod.choices)
-    rows = queryset.order_by("-created_at", "-id").values_list(
+    rows = keyset_batches(queryset, key="created_at", descending=True, fields=(
         "order_number",
         "created_at",
         "recipient_name",
@@ -64,7 +94,7 @@ def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
         "waybill__delivery_method",
         "waybill__delivered_at",
         "has_yinzunda",
-    )
+    ))
     for (
         number,
         created,
@@ -77,7 +107,7 @@ def order_rows(queryset: QuerySet[Order]) -> Iterator[list]:
         method,
         delivered,
         yz,
-    ) in rows.iterator(chunk_size=CHUNK):
+    ) in rows:
         yield [
             number,
             _local(created),
@@ -117,7 +147,7 @@ def order_header() -> list[str]:
 def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
     statuses = dict(Claim.Status.choices)
     types = dict(ComplaintType.choices)
-    rows = queryset.order_by("-opened_at", "-id").values_list(
+    rows = keyset_batches(queryset, key="opened_at", descending=True, fields=(
         "id",
         "opened_at",
         "order__order_number",
@@ -129,7 +159,7 @@ def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
         "resolved_at",
         "settlement__reference",
         "settlement__paid_at",
-    )
+    ))
     for (
         cid,
         opened,
@@ -142,7 +172,7 @@ def claim_rows(queryset: QuerySet[Claim]) -> Iterator[list]:
         resolved,
         sref,
         paid,
-    ) in rows.iterator(chunk_size=CHUNK):
+    ) in rows:
         yield [
             cid,
             _local(opened),
@@ -182,10 +212,10 @@ def ledger_rows(queryset: QuerySet[LedgerEntry], *, opening_balance: Decimal) ->
     """Oldest first, so the running balance is computed while streaming."""
     kinds = dict(LedgerEntry.Kind.choices)
     balance = opening_balance
-    rows = queryset.order_by("created_at", "id").values_list(
+    rows = keyset_batches(queryset, key="created_at", descending=False, fields=(
         "id", "created_at", "kind", "amount", "memo", "purchase__order__order_number", "claim_id"
-    )
-    for eid, created, kind, amount, memo, order_number, claim_id in rows.iterator(chunk_size=CHUNK):
+    ))
+    for eid, created, kind, amount, memo, order_number, claim_id in rows:
         balance = money(balance + amount)
         yield [
             eid,

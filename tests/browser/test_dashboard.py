@@ -158,6 +158,7 @@ def test_order_timeline_evidence_and_csv_download(page, live_server, world):
     content = Path(path).read_text(encoding="utf-8-sig")
     assert content.splitlines()[0].startswith("订单号")
     assert disputed.order_number in content and world["fresh"][0].order_number in content
+    assert content.splitlines()[-1].startswith("#END,")  # the downloaded file is whole
 
 
 def test_dashboard_renders_in_english_too(page, live_server, world):

@@ -18,10 +18,21 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(response) -> list[list[str]]:
+    """The header and data rows; the file must end with the line saying it is whole."""
     assert isinstance(response, StreamingHttpResponse)
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    *rows, end = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert end[0] == "#END" and f"共 {len(rows) - 1} 行" in end[1], end
+    return rows
+
+
+def test_exports_read_in_keyset_pages_and_end_with_the_count(merchant_client, shop, zto, monkeypatch):
+    monkeypatch.setattr("orders.dashboard.exports.CHUNK", 2)  # five pages for nine orders
+    orders = [shipped_order(merchant=shop, carrier=zto) for _ in range(9)]
+    rows = _rows(merchant_client.get(reverse("dashboard:export_orders")))
+    newest_first = sorted(orders, key=lambda o: (o.created_at, o.pk), reverse=True)
+    assert [r[0] for r in rows[1:]] == [o.order_number for o in newest_first]  # each once, in order
 
 
 def test_orders_csv_is_streamed_filtered_and_masked(merchant_client, shop, zto):

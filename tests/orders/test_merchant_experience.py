@@ -259,7 +259,9 @@ def test_csv_exports_carry_labels_and_codes_in_their_own_columns(merchant_client
     paid_claim(order=order)
     def rows(name):
         text = b"".join(merchant_client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en").streaming_content).decode("utf-8-sig")
-        return list(csv.reader(io.StringIO(text)))
+        *rows, end = list(csv.reader(io.StringIO(text)))
+        assert end[0] == "#END" and f"{len(rows) - 1} rows" in end[1], end  # in English too
+        return rows
     orders = rows("dashboard:export_orders")
     assert orders[0][-2:] == ["Tracking status code", "Delivery method code"]
     assert orders[1][-2:] == ["delivered", "station"] and orders[1][8] != "station"
