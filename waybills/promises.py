@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -112,6 +113,14 @@ class RuleState:
     def text(self) -> str:
         """The clock in a buyer's words, e.g. 驿站滞留 26 小时，超过 24 小时时限."""
         return rule_text(self)
+
+    def observed_text(self) -> str:
+        """A claim's breach as seen when the claim was opened: a hold still running then says
+        when it was measured (a later scan may show it ended; the claim is not changed by it)."""
+        if self.ended_at is None and self.rule != BreachRule.DROP:
+            at = timezone.localtime(self.now).strftime("%m-%d %H:%M")
+            return _("%(text)s（立案时 %(at)s 的计时）") % {"text": self.text(), "at": at}
+        return self.text()
 
 
 def duration_text(value: timedelta) -> str:

@@ -30,10 +30,12 @@ def _django_logging(loglevel=None, **_kwargs) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _database_connections(**_kwargs) -> None:
+def _database_connections(task=None, **_kwargs) -> None:
     """Around each task, what Django does around each request: keep the connection within
     CONN_MAX_AGE, drop one that broke (health-checked before its next use). Celery's own
     fixup would open a new PostgreSQL connection per task (CELERY_DB_REUSE_MAX defers it)."""
     from django.db import close_old_connections
 
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inline by its caller, inside the caller's transaction: not a worker's task
     close_old_connections()

@@ -94,7 +94,7 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     )
     for claim in claims:
         state = breach_state(claim.breach)
-        claim.breach_text = state.text() if state else ""
+        claim.breach_text = state.observed_text() if state else ""
 
     items: list[TimelineItem] = []
     for consent in consents:

@@ -35,7 +35,7 @@ def breach_payload(claim: Claim, *, event_ids: dict[int, str]) -> dict | None:
         "delivery_method": record.get("method") or "", "carrier_consent": bool(record.get("carrier_consent")),
         "source_event_id": event_ids.get(record.get("source_event_id")),
         "end_event_id": event_ids.get(record.get("end_event_id")),
-        "observed_at": state.now, "text": state.text(),
+        "observed_at": state.now, "text": state.observed_text(),
     }
 
 

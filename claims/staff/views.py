@@ -82,7 +82,7 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     state = breach_state(claim.breach)
     context = {
         "claim": claim, "form": form, "ruling": claim_ruling_last(claim=claim),
-        "breach_text": state.text() if state else "",
+        "breach_text": state.observed_text() if state else "",
         "promises": waybill_promises(waybill=claim.waybill),
         "consents": waybill_consents(waybill=claim.waybill),
     }
