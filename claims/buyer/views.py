@@ -174,9 +174,13 @@ def _order_page(
     return render(request, "claims/buyer/complaint_new.html", context, status=status)
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest) -> HttpResponse:
-    """Record or withdraw the buyer's consent to a locker/station/reception drop for the proven order."""
+    """Record or withdraw the buyer's consent to a locker/station/reception drop for the proven order.
+
+    A GET (a reload after a failed POST, a shared link) goes to the order page that holds the form."""
+    if request.method == "GET":
+        return redirect(f"{reverse('buyer:complaint_new')}#consent")
     order_id = _proven_order_id(request)
     order = selectors.buyer_order_get(order_id=order_id) if order_id else None
     if order is None:
