@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from orders.selectors.promises import waybill_promises
+from waybills.promises import breach_state
 from waybills.selectors import consent_buyer_active, waybill_consents
 from waybills.services.consent import consent_buyer_grant, consent_buyer_withdraw
 from yinzunda.clientip import client_ip
@@ -215,9 +216,11 @@ def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
     request.session[CURRENT_SESSION_KEY] = complaint.order_id
     claim = getattr(complaint, "claim", None)
     waybill = complaint.waybill
+    joined_breach = breach_state(complaint.joined_claim.breach) if complaint.joined_claim_id else None
     context = {
         "complaint": complaint,
         "claim": claim,
+        "joined_breach_text": joined_breach.text() if joined_breach else "",
         "promises": waybill_promises(waybill=waybill) if waybill else [],
         "clock": selectors.complaint_regulation_clock(complaint=complaint),
     }
