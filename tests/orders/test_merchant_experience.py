@@ -138,7 +138,9 @@ def test_complaints_that_joined_a_tracking_claim_are_listed_for_staff_and_mercha
     merchant_page = merchant_client.get(reverse("dashboard:claim_detail", args=[claim_id])).content.decode()
     staff = Client()
     staff.force_login(django_user_model.objects.create_user("op", password="x", is_staff=True))
-    for page in (staff.get(reverse("staff:claim_detail", args=[claim_id])).content.decode(), merchant_page):
+    staff_page = staff.get(reverse("staff:claim_detail", args=[claim_id])).content.decode()
+    assert "新建 → 待快递答复" in staff_page and "∅" not in staff_page  # the claim's first transition
+    for page in (staff_page, merchant_page):
         assert complaint.reference in page and "放驿站了，没打电话" in page and "未送货上门" in page
         assert "无买家投诉" not in page
 
