@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from carriers.choices import COMPLAINT_PROMISE, COMPLAINT_RULES, BreachRule, ComplaintType
 from waybills.choices import DROP_METHODS, DeliveryMethod
-from waybills.promises import AT_RISK, RUNNING, RuleState
+from waybills.promises import AT_RISK, RUNNING, RuleState, duration_text
 from yinzunda import workdays
 
 _FAR = datetime.max.replace(tzinfo=UTC)
@@ -120,6 +120,12 @@ def route_complaint(
     if complaint_type in (ComplaintType.NOT_TO_DOOR, ComplaintType.LOCKER_WITHOUT_CONSENT):
         drop = next((s for s in relevant if s.rule == BreachRule.DROP), None)
         if drop is None:
+            hold = next((s for s in relevant if s.rule == BreachRule.STATION_HOLD and s.state in (RUNNING, AT_RISK)), None)
+            if hold is not None:
+                # Waiting at a station: the buyer is told the clock is running and claims itself.
+                return _hold(filed_at, now, relevant, _(
+                    "包裹已在驿站 %(held)s；如 %(clock)d 小时时限到仍未送货上门，平台将自动索赔，无需再次投诉"
+                ) % {"held": duration_text(hold.elapsed), "clock": int(hold.clock.total_seconds() // 3600)})
             return _hold(filed_at, now, relevant, _(
                 "包裹尚未签收，现在还无法判断；平台会在派送后自动重新判断，无需再次投诉"
             ))

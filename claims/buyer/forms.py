@@ -99,10 +99,16 @@ class ComplaintForm(forms.Form):
 class ConsentForm(forms.Form):
     """The buyer agrees to a drop instead of the door: where, optionally which place, until when."""
 
-    method = forms.ChoiceField(label=_("可以放在"), choices=ConsentMethod.choices, widget=forms.RadioSelect)
+    method = forms.ChoiceField(
+        label=_("可以放在"), choices=ConsentMethod.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("请选择快递柜、驿站或前台代收"),
+                        "invalid_choice": _("请选择快递柜、驿站或前台代收")},
+    )
     place = forms.CharField(label=_("具体地点（可选）"), max_length=100, required=False,
+                            error_messages={"max_length": _("地点最多 100 个字")},
                             widget=forms.TextInput(attrs={"placeholder": _("如：小区东门菜鸟驿站")}))
     valid_until = forms.DateTimeField(
         label=_("有效期至（可选）"), required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("请选择有效的日期和时间")},
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from orders.selectors.promises import waybill_promises
+from waybills.promises import breach_state
 from waybills.selectors import consent_buyer_active, waybill_consents
 from waybills.services.consent import consent_buyer_grant, consent_buyer_withdraw
 from yinzunda.clientip import client_ip
@@ -174,9 +175,13 @@ def _order_page(
     return render(request, "claims/buyer/complaint_new.html", context, status=status)
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest) -> HttpResponse:
-    """Record or withdraw the buyer's consent to a locker/station/reception drop for the proven order."""
+    """Record or withdraw the buyer's consent to a locker/station/reception drop for the proven order.
+
+    A GET (a reload after a failed POST, a shared link) goes to the order page that holds the form."""
+    if request.method == "GET":
+        return redirect(f"{reverse('buyer:complaint_new')}#consent")
     order_id = _proven_order_id(request)
     order = selectors.buyer_order_get(order_id=order_id) if order_id else None
     if order is None:
@@ -211,9 +216,11 @@ def complaint_status(request: HttpRequest, reference: str) -> HttpResponse:
     request.session[CURRENT_SESSION_KEY] = complaint.order_id
     claim = getattr(complaint, "claim", None)
     waybill = complaint.waybill
+    joined_breach = breach_state(complaint.joined_claim.breach) if complaint.joined_claim_id else None
     context = {
         "complaint": complaint,
         "claim": claim,
+        "joined_breach_text": joined_breach.text() if joined_breach else "",
         "promises": waybill_promises(waybill=waybill) if waybill else [],
         "clock": selectors.complaint_regulation_clock(complaint=complaint),
     }

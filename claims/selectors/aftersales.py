@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import Merchant
@@ -89,6 +89,9 @@ def merchant_claim_get(*, merchant: Merchant, claim_id: int) -> Claim | None:
     return (
         Claim.objects.filter(merchant=merchant, pk=claim_id)
         .select_related("carrier", "order", "waybill", "complaint", "settlement")
-        .prefetch_related("transitions", "merchant_answers", "complaint__photos")
+        .prefetch_related(
+            "transitions", "merchant_answers", "complaint__photos",
+            Prefetch("joined_complaints", queryset=Complaint.objects.order_by("created_at", "id")),
+        )
         .first()
     )

@@ -14,7 +14,7 @@ from waybills.models import DeliveryConsent, TrackingEvent
 from yinzunda.money import money
 from yinzunda.pagination import KeysetPage, keyset_paginate
 
-from ..models import Claim, ClaimTransition, ComplaintPhoto
+from ..models import Claim, ClaimTransition, Complaint, ComplaintPhoto
 
 ZERO = Decimal("0.00")
 
@@ -131,6 +131,9 @@ def staff_claim_get(*, claim_id: int) -> Claim | None:
             Prefetch("transitions", queryset=ClaimTransition.objects.select_related("actor_user", "actor_carrier")),
             Prefetch("waybill__events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
             "complaint__photos",
+            # Complaints filed after the claim opened (often on a tracking-triggered claim).
+            Prefetch("joined_complaints", queryset=Complaint.objects.order_by("created_at", "id")),
+            "joined_complaints__photos",
             "merchant_answers",
         )
         .filter(pk=claim_id)

@@ -4,6 +4,7 @@ does not know, the postal administration's appeal channel, and only on complaint
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,6 +133,16 @@ def test_a_complaint_that_opened_a_claim_shows_seven_days_and_the_postal_appeal_
     assert "《快递暂行条例》" in body and "7 日内" in body
     assert "国家邮政局邮政业用户申诉" in body and "https://sswz.spb.gov.cn/" in body
     assert "12305" not in body
+
+
+@pytest.mark.django_db
+def test_the_english_status_page_has_ascii_colons_and_a_space_between_sentences(client):
+    complaint = _complaint(Complaint.Status.CLAIM_OPENED)
+    prove(client, complaint.waybill)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get(reverse("buyer:complaint_status", args=[complaint.reference])).content.decode()
+    assert "Status: <span" in body and "：" not in body.split("<main>")[1].split("</main>")[0]
+    assert re.search(r"\d\d:\d\d\)\. \S", body)  # "…(before 02:15). If …"
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from carriers.choices import ComplaintType
@@ -103,6 +104,12 @@ def test_station_arrival_with_the_hold_clock_running_is_held_until_it_runs_out()
     decision = decide(complaint_type=ComplaintType.LOCKER_WITHOUT_CONSENT, events=[Ev("ARRIVED_AT_STATION", arrival)])
     assert decision.action == routing.HOLD
     assert decision.recheck_at == arrival + timedelta(hours=24, minutes=1)
+    assert decision.reason == "包裹已在驿站 3 小时；如 24 小时时限到仍未送货上门，平台将自动索赔，无需再次投诉"
+
+
+def test_a_parcel_not_yet_at_a_station_keeps_the_generic_hold_message():
+    decision = decide(complaint_type=ComplaintType.NOT_TO_DOOR, events=[Ev("PICKED_UP", NOW - timedelta(hours=3))])
+    assert decision.action == routing.HOLD and decision.reason.startswith("包裹尚未签收")
 
 
 def test_station_arrival_never_delivered_is_claimed_once_the_hold_clock_ran_out():
@@ -241,6 +248,19 @@ def test_complaint_after_a_watcher_claim_joins_it_and_pays_nothing_twice():
     assert complaint.status == Complaint.Status.CLAIM_OPENED
     assert complaint.joined_claim_id == claim_id and str(claim_id) in complaint.decision_reason
     assert Claim.objects.count() == 1
+
+
+@pytestmark_db
+def test_the_status_page_of_a_joined_complaint_shows_the_claims_clock(client):
+    waybill = yinzunda_waybill()
+    deliver(waybill, "station")
+    promises_watch(waybill_ids=[waybill.pk])
+    complaint = ComplaintFactory(waybill=waybill, order=waybill.order)
+    services.complaint_route(complaint_id=complaint.pk)
+    client.post(reverse("buyer:complaint_start"),
+                {"number": waybill.order.order_number, "phone_last4": waybill.order.recipient_phone[-4:]})
+    body = client.get(reverse("buyer:complaint_status", args=[complaint.reference])).content.decode()
+    assert "放至驿站/代收点，买家未同意：该包裹的索赔已在处理中" in body
 
 
 @pytestmark_db

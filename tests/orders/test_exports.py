@@ -11,8 +11,10 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from pypdf import PdfReader
 
+from claims.services.watcher import promises_watch
 from tests.factories import CarrierFactory, MerchantUserFactory
 from tests.orders.world import buy, deliver, paid_claim, shipped_order
+from waybills.models import DeliveryConsent
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +199,18 @@ def test_ledger_csv_from_a_date_starts_from_the_balance_carried_in(merchant_clie
     rows = _rows(merchant_client.get(reverse("dashboard:export_ledger"), {"date_from": since}))
     assert len(rows) == 2
     assert rows[1][3] == "-0.80" and rows[1][4] == "-1.60"  # carried -0.80 in, then -0.80
+
+
+def test_evidence_page_states_a_tracking_claims_clock_once_numbers_every_section_and_brackets_once(
+    merchant_client, shop, zto
+):
+    order = shipped_order(merchant=shop, carrier=zto)
+    buy(order)
+    DeliveryConsent.objects.create(waybill=order.waybill, kind="grant", method="locker", source="buyer",
+                                   channel="buyer_page")
+    deliver(order, method="station")
+    assert len(promises_watch(waybill_ids=[order.waybill.pk])) == 1
+    body = merchant_client.get(reverse("dashboard:evidence", args=[order.pk])).content.decode()
+    assert body.count("放至驿站/代收点，买家未同意") == 2  # the promise list and the claim's history, once each
+    assert "三、音尊达承诺与代收同意" in body and "四、买家投诉" in body and "五、索赔与结果" in body
+    assert "）（" not in body and "买家（平台记录） · 买家页面" in body

@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import Claim, ClaimMerchantAnswer, Complaint, Notification
 from claims.services.claims import claim_dispute
 from claims.services.complaints import complaint_route
+from claims.services.watcher import promises_watch
 from claims.tasks import notification_digests_send
 from orders.models import LedgerEntry, YinzundaPurchase
 from tests.factories import ComplaintFactory, MerchantUserFactory
@@ -120,6 +122,27 @@ def test_answer_needs_a_note_and_a_disputed_claim(merchant_client, shop, zto):
     response = merchant_client.post(reverse("dashboard:claim_detail", args=[open_one.pk]), {"note": "x"})
     assert response.status_code == 409
     assert not ClaimMerchantAnswer.objects.exists()
+
+
+def test_complaints_that_joined_a_tracking_claim_are_listed_for_staff_and_merchant(
+    merchant_client, shop, zto, django_user_model
+):
+    order = shipped_order(merchant=shop, carrier=zto)
+    buy(order)
+    deliver(order, method="station")
+    (claim_id,) = promises_watch(waybill_ids=[order.waybill.pk])
+    complaint = ComplaintFactory(order=order, waybill=order.waybill, description="放驿站了，没打电话")
+    complaint_route(complaint_id=complaint.pk)
+    complaint.refresh_from_db()
+    assert complaint.joined_claim_id == claim_id
+    merchant_page = merchant_client.get(reverse("dashboard:claim_detail", args=[claim_id])).content.decode()
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_user("op", password="x", is_staff=True))
+    staff_page = staff.get(reverse("staff:claim_detail", args=[claim_id])).content.decode()
+    assert "新建 → 待快递答复" in staff_page and "∅" not in staff_page  # the claim's first transition
+    for page in (staff_page, merchant_page):
+        assert complaint.reference in page and "放驿站了，没打电话" in page and "未送货上门" in page
+        assert "无买家投诉" not in page
 
 
 def test_another_merchants_claim_is_a_404(merchant_client, zto):

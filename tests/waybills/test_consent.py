@@ -99,3 +99,24 @@ def test_the_merchant_sees_consents_and_promises_on_the_order_timeline():
     (drop,) = [p for p in dossier.promises if p.rule == "drop"]
     assert drop.state == "broken" and "买家未同意" in drop.text()
     assert "买家未同意" in dossier.claims[0].breach_text
+
+
+def test_a_failed_consent_says_so_at_the_top_with_plain_field_messages(client):
+    waybill = yinzunda_waybill()
+    prove(client, waybill)
+    too_late = (timezone.localtime() + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(reverse("buyer:consent"), {"action": "grant", "method": "locker", "place": "x" * 101,
+                                                       "valid_until": too_late})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="consent-not-recorded"' in page and 'href="#consent"' in page
+    assert page.index("consent-not-recorded") < page.index("订单信息")  # above everything else
+    assert "地点最多 100 个字" in page and "确保该变量" not in page
+    response = client.post(reverse("buyer:consent"), {"action": "grant", "method": "locker", "valid_until": too_late})
+    assert response.context["consent_form"].errors["valid_until"] == ["有效期最长一年，请选择一年以内的时间"]
+    assert not DeliveryConsent.objects.exists()
+
+
+def test_get_on_the_consent_address_goes_to_the_order_page(client):
+    response = client.get(reverse("buyer:consent"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("buyer:complaint_new"))

@@ -1,7 +1,7 @@
 """Recording consent to a locker/station/reception drop: append-only records, announced to the carrier."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +12,8 @@ from carriers.services import webhook_enqueue
 
 from ..errors import ConsentInvalid
 from ..models import ConsentMethod, DeliveryConsent, TrackingEvent, Waybill
+
+MAX_CONSENT_AHEAD = timedelta(days=366)  # a buyer's consent lasts at most a year
 
 
 def consent_payload(consent: DeliveryConsent, *, number: str) -> dict:
@@ -47,6 +49,8 @@ def consent_buyer_grant(
         raise ConsentInvalid(_("请选择快递柜、驿站或前台代收"), field="method")
     if valid_until is not None and valid_until <= now:
         raise ConsentInvalid(_("有效期必须晚于现在"), field="valid_until")
+    if valid_until is not None and valid_until > now + MAX_CONSENT_AHEAD:
+        raise ConsentInvalid(_("有效期最长一年，请选择一年以内的时间"), field="valid_until")
     consent = DeliveryConsent.objects.create(
         waybill=waybill, kind=DeliveryConsent.Kind.GRANT, source=DeliveryConsent.Source.BUYER,
         channel=DeliveryConsent.Channel.BUYER_PAGE, method=method, place=place.strip()[:100],

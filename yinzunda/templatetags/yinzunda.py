@@ -1,15 +1,27 @@
-"""Template filters: CNY money with two decimals, masked personal data."""
+"""Template filters: CNY money with two decimals, masked personal data, the label colon."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from yinzunda.masking import mask_address, mask_free_text, mask_location, mask_name, mask_phone
 
 register = template.Library()
+
+
+@register.simple_tag
+def colon() -> str:
+    """The separator after a translated label: full width in Chinese, ": " in English."""
+    return "：" if (get_language() or "zh").startswith("zh") else ": "
+
+
+@register.simple_tag
+def sentence_space() -> str:
+    """Between two translated sentences: nothing after a Chinese 。, a space after an English full stop."""
+    return "" if (get_language() or "zh").startswith("zh") else " "
 
 
 @register.filter
