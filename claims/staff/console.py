@@ -11,7 +11,7 @@ from carriers.models import Carrier
 from carriers.services import carrier_go_live, webhook_ping
 from yinzunda.errors import DomainError
 
-from ..selectors.console import carrier_checklist, console_alerts
+from ..selectors.console import carrier_checklist, carriers_checklists, console_alerts
 from .access import carrier_or_404, staff_only
 
 
@@ -21,7 +21,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
     carriers = list(Carrier.objects.order_by("-is_partner", "code"))
     context = {
         "alerts": console_alerts(),
-        "checklists": [carrier_checklist(carrier=c) for c in carriers],
+        "checklists": carriers_checklists(carriers=carriers),
         "nav": "console",
     }
     return render(request, "claims/staff/console.html", context)

@@ -9,6 +9,8 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,3 +128,18 @@ def test_console_pages_need_staff(client, newcomer):
     client.force_login(UserFactory())
     assert client.get(reverse("staff:carrier_onboarding", args=[newcomer.pk])).status_code == 403
     assert client.post(reverse("staff:carrier_go_live", args=[newcomer.pk])).status_code == 403
+
+
+def test_console_home_query_count_does_not_grow_with_carriers(operator):
+    def queries() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert operator.get(reverse("staff:console")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for _ in range(2):
+        carrier_token_create(carrier=CarrierFactory())
+    few = queries()
+    for _ in range(6):
+        carrier_token_create(carrier=CarrierFactory())
+    assert queries() == few
