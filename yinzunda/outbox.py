@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -70,6 +70,8 @@ def outbox_publish(messages: Iterable[tuple], *, from_request: bool = True) -> l
         for pk, _queue, *_name in messages:
             try:
                 outbox_message_run(pk)
+            except DatabaseError as exc:  # an outage: expected, no stack trace to alarm anyone
+                logger.warning("outbox message %s failed (database unavailable: %r); it stays in the outbox for the sweep", pk, exc)
             except Exception:
                 logger.exception("outbox message %s failed; it stays in the outbox for the sweep", pk)
         return [message[0] for message in messages]
@@ -187,7 +189,9 @@ def _failed(message_id: int, exc: Exception, claimed_at=None) -> None:
                 kind="outbox_failing", key=message.task_name,
                 message=f"{message} failed {attempts} times: {exc!r}"[:2000],
             )
-    except Exception:  # the database itself is down: the sweep finds the row not done anyway
+    except DatabaseError as exc:  # the database itself is down: the sweep finds the row not done anyway
+        logger.warning("could not record the failure of outbox message %s (database unavailable: %r)", message_id, exc)
+    except Exception:
         logger.exception("could not record the failure of outbox message %s", message_id)
 
 
