@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -202,3 +203,19 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.kind} {self.amount}"
+
+    def memo_text(self, *, order_number: str = "", carrier_name: str = "") -> str:
+        """The memo in the reader's language: fees, refunds and compensations are worded from
+        what the entry references (stored memos are in the platform's language); others as stored."""
+        return ledger_memo_text(kind=self.kind, memo=self.memo, order_number=order_number, claim_id=self.claim_id,
+                                carrier_name=carrier_name)
+
+
+def ledger_memo_text(*, kind: str, memo: str, order_number: str, claim_id: int | None, carrier_name: str) -> str:
+    if kind == LedgerEntry.Kind.FEE and order_number:
+        return gettext(gettext_noop("音尊达服务费 %(order)s")) % {"order": order_number}
+    if kind == LedgerEntry.Kind.FEE_REFUND and order_number:
+        return gettext(gettext_noop("取消音尊达退款 %(order)s")) % {"order": order_number}
+    if kind == LedgerEntry.Kind.COMPENSATION and claim_id and carrier_name:
+        return gettext(gettext_noop("索赔 #%(id)s 赔付（%(carrier)s）")) % {"id": claim_id, "carrier": carrier_name}
+    return memo

@@ -95,6 +95,9 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     for claim in claims:
         state = breach_state(claim.breach)
         claim.breach_text = state.observed_text() if state else ""
+    carriers = {claim.pk: claim.carrier.name for claim in claims}
+    for entry in ledger:  # in the reader's language (stored memos are in the platform's)
+        entry.memo_display = entry.memo_text(order_number=order.order_number, carrier_name=carriers.get(entry.claim_id, ""))
 
     items: list[TimelineItem] = []
     for consent in consents:

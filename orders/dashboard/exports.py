@@ -17,7 +17,7 @@ from waybills.models import DeliveryMethod, Waybill
 from yinzunda.masking import mask_name, mask_phone
 from yinzunda.money import money
 
-from ..models import LedgerEntry, Order
+from ..models import LedgerEntry, Order, ledger_memo_text
 
 CHUNK = 2000
 END_MARK = "#END"  # first cell of the last line of every export: the file is whole
@@ -213,9 +213,11 @@ def ledger_rows(queryset: QuerySet[LedgerEntry], *, opening_balance: Decimal) ->
     kinds = dict(LedgerEntry.Kind.choices)
     balance = opening_balance
     rows = keyset_batches(queryset, key="created_at", descending=False, fields=(
-        "id", "created_at", "kind", "amount", "memo", "purchase__order__order_number", "claim_id"
+        "id", "created_at", "kind", "amount", "memo", "purchase__order__order_number", "claim_id", "claim__carrier__name"
     ))
-    for eid, created, kind, amount, memo, order_number, claim_id in rows:
+    for eid, created, kind, amount, memo, order_number, claim_id, carrier_name in rows:
+        memo = ledger_memo_text(kind=kind, memo=memo, order_number=order_number or "", claim_id=claim_id,
+                                carrier_name=carrier_name or "")
         balance = money(balance + amount)
         yield [
             eid,

@@ -292,6 +292,9 @@ def test_csv_exports_carry_labels_and_codes_in_their_own_columns(merchant_client
     assert claims[1][-2:] == ["not_to_door", "settled"] and claims[1][5] != "not_to_door"
     ledger = rows("dashboard:export_ledger")
     assert ledger[0][-1] == "Kind code" and {r[-1] for r in ledger[1:]} == {"fee", "compensation"}
+    memos = {r[-1]: r[7] for r in ledger[1:]}  # stored in Chinese, exported in the reader's language
+    assert memos["fee"] == f"Yinzunda service fee for {order.order_number}"
+    assert memos["compensation"].startswith("Compensation for claim #") and zto.name in memos["compensation"]
 
 
 def test_english_pages_show_decision_reasons_and_ledger_in_english(merchant_client, client, shop, zto):
