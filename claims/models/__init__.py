@@ -20,7 +20,7 @@ from .scorecard import CarrierWeekScore
 
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "Settlement", "Notification", "CarrierWeekScore",
+    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore",
 ]
 
 
@@ -275,6 +275,30 @@ class ClaimMerchantAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.claim_id} {self.created_at:%Y-%m-%d}"
+
+
+def answer_photo_path(instance: ClaimMerchantAnswerPhoto, filename: str) -> str:
+    """A random name (never the merchant's file name) with the extension of the re-encoded image."""
+    extension = ".png" if filename.lower().endswith(".png") else ".jpg"
+    return f"answers/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{extension}"
+
+
+class ClaimMerchantAnswerPhoto(models.Model):
+    """A photo of the merchant's dispute answer, re-encoded like a buyer's and kept in private storage."""
+
+    answer = models.ForeignKey(ClaimMerchantAnswer, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to=answer_photo_path, storage=private_storage, max_length=200)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("答辩照片")
+        verbose_name_plural = _("答辩照片")
+
+    def __str__(self) -> str:
+        return self.image.name
 
 
 class Settlement(models.Model):
