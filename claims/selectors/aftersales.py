@@ -89,6 +89,6 @@ def merchant_claim_get(*, merchant: Merchant, claim_id: int) -> Claim | None:
     return (
         Claim.objects.filter(merchant=merchant, pk=claim_id)
         .select_related("carrier", "order", "waybill", "complaint", "settlement")
-        .prefetch_related("transitions", "merchant_answers", "complaint__photos")
+        .prefetch_related("transitions", "merchant_answers__photos", "complaint__photos")
         .first()
     )

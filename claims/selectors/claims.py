@@ -131,7 +131,7 @@ def staff_claim_get(*, claim_id: int) -> Claim | None:
             Prefetch("transitions", queryset=ClaimTransition.objects.select_related("actor_user", "actor_carrier")),
             Prefetch("waybill__events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
             "complaint__photos",
-            "merchant_answers",
+            "merchant_answers__photos",
         )
         .filter(pk=claim_id)
         .first()
