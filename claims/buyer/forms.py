@@ -6,18 +6,15 @@ import uuid
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
 from carriers.choices import ComplaintType
 from waybills.models import ConsentMethod
 from yinzunda.errors import DomainError
 from yinzunda.images import CleanImage
 
-from ..services.photos import photo_reencode
+from ..services.photos import COMPLAINT_PHOTO_FORMATS, photo_accept
 
 MAX_PHOTOS = 4
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 class OrderLookupForm(forms.Form):
@@ -60,19 +57,8 @@ class MultiplePhotoField(forms.FileField):
 def validate_photo(photo: UploadedFile) -> CleanImage:
     """The photo decoded and re-encoded (metadata and every extra byte dropped); the browser's
     content type and file name are not trusted."""
-    if photo.size > MAX_PHOTO_BYTES:
-        raise forms.ValidationError(_("照片 %(name)s 超过 5 MB") % {"name": photo.name})
     try:
-        with Image.open(photo) as image:
-            kind = image.format
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        raise forms.ValidationError(_("文件 %(name)s 不是有效的图片") % {"name": photo.name}) from None
-    finally:
-        photo.seek(0)
-    if kind not in PHOTO_FORMATS:
-        raise forms.ValidationError(_("照片 %(name)s 格式不支持，请上传 JPEG、PNG 或 WebP") % {"name": photo.name})
-    try:
-        return photo_reencode(upload=photo)
+        return photo_accept(upload=photo, formats=COMPLAINT_PHOTO_FORMATS)
     except DomainError as exc:
         raise forms.ValidationError(exc.message) from None
 

@@ -1,6 +1,7 @@
 """The merchant's after-sales work: answering forwarded/refused complaints, answering carrier disputes."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -9,11 +10,14 @@ from django.utils.translation import gettext as _
 
 from orders.models import Merchant
 from yinzunda.errors import NotFound
+from yinzunda.images import CleanImage
 
-from ..errors import AfterSalesNotAllowed, ClaimAnswerNotAllowed
+from ..errors import AfterSalesNotAllowed, ClaimAnswerNotAllowed, PhotoInvalid
 from ..models import Claim, ClaimMerchantAnswer, Complaint
+from .photos import answer_photo_store
 
 MAX_ANSWERS_PER_CLAIM = 5
+MAX_PHOTOS_PER_ANSWER = 3
 
 
 @transaction.atomic
@@ -52,11 +56,15 @@ def claim_merchant_answer_add(
     claim_id: int,
     note: str,
     evidence_url: str = "",
+    photos: Sequence[CleanImage] = (),
     user=None,
     now: datetime | None = None,
 ) -> ClaimMerchantAnswer:
-    """The merchant's counter-evidence to a carrier's dispute, while the operator has not ruled."""
+    """The merchant's counter-evidence to a carrier's dispute, while the operator has not ruled:
+    a note, a link and up to three photos (already re-encoded), stored all together or not at all."""
     now = now or timezone.now()
+    if len(photos) > MAX_PHOTOS_PER_ANSWER:
+        raise PhotoInvalid(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS_PER_ANSWER}, field="photos")
     claim = Claim.objects.select_for_update().filter(pk=claim_id, merchant=merchant).first()
     if claim is None:
         raise NotFound(_("索赔不存在"))
@@ -69,4 +77,6 @@ def claim_merchant_answer_add(
     answer = ClaimMerchantAnswer.objects.create(
         claim=claim, note=note.strip(), evidence_url=evidence_url, created_by=user, created_at=now
     )
+    for photo in photos:
+        answer_photo_store(answer=answer, photo=photo)
     return answer

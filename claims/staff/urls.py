@@ -13,6 +13,7 @@ urlpatterns = [
     path("claims/", views.claim_list, name="claim_list"),
     path("claims/<int:claim_id>/", views.claim_detail, name="claim_detail"),
     path("photos/<int:photo_id>/", views.complaint_photo, name="photo"),
+    path("answer-photos/<int:photo_id>/", views.answer_photo, name="answer_photo"),
     path("scorecard/", scorecard.scorecard, name="scorecard"),
     path("scorecard.csv", scorecard.scorecard_csv, name="scorecard_csv"),
     path("scorecard/refresh/", scorecard.scorecard_refresh_now, name="scorecard_refresh"),

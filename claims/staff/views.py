@@ -19,7 +19,7 @@ from ..models import Claim
 from ..selectors.arbitration import arbitration_queue, arbitration_target, claim_ruling_last
 from ..selectors.claims import staff_claim_get, staff_claims
 from ..selectors.complaints import answer_clock_calendar_gaps
-from ..selectors.photos import photo_for_staff
+from ..selectors.photos import answer_photo_for_staff, photo_for_staff
 from ..services.claims import claim_ruling
 from .access import staff_only
 from .forms import ArbitrationFilterForm, ClaimRulingForm
@@ -99,4 +99,16 @@ def complaint_photo(request: HttpRequest, photo_id: int) -> FileResponse:
     return private_image_response(
         file=photo.image.open("rb"), content_type=photo.content_type,
         name=f"complaint-photo-{photo.pk}",
+    )
+
+
+@require_http_methods(["GET"])
+def answer_photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    """A merchant's dispute-answer photo for an operator; anyone else gets a 404, as for complaint photos."""
+    allowed = request.user.is_authenticated and request.user.is_staff
+    photo = answer_photo_for_staff(photo_id=photo_id) if allowed and photo_id < 2**63 else None
+    if photo is None:
+        raise Http404
+    return private_image_response(
+        file=photo.image.open("rb"), content_type=photo.content_type, name=f"answer-photo-{photo.pk}",
     )

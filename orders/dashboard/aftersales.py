@@ -91,18 +91,19 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     status = 200
     form = ClaimAnswerForm()
     if request.method == "POST":
-        form = ClaimAnswerForm(request.POST)
+        form = ClaimAnswerForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
             try:
                 claim_merchant_answer_add(
                     merchant=request.merchant, claim_id=claim.pk, note=form.cleaned_data["note"],
-                    evidence_url=form.cleaned_data["evidence_url"], user=request.user,
+                    evidence_url=form.cleaned_data["evidence_url"], photos=form.cleaned_data["photos"],
+                    user=request.user,
                 )
             except NotFound:
                 raise Http404 from None
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = exc.http_status
             else:
                 messages.success(request, _("答辩已提交，平台仲裁员会与快递公司的申诉一并审阅"))

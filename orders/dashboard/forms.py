@@ -11,7 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from carriers.choices import ComplaintType
 from carriers.models import Carrier
 from claims.models import Claim, Complaint
+from claims.services.aftersales import MAX_PHOTOS_PER_ANSWER
+from claims.services.photos import ANSWER_PHOTO_FORMATS, photo_accept
 from waybills.models import Waybill
+from yinzunda.errors import DomainError
+from yinzunda.images import CleanImage
 
 from ..models import LedgerEntry
 
@@ -156,12 +160,39 @@ class AfterSalesReplyForm(forms.Form):
     )
 
 
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several files under one name. The buyer pages have the same field; the interfaces do not
+    import each other (import-linter), so it is repeated here rather than shared through claims."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
 class ClaimAnswerForm(forms.Form):
     note = forms.CharField(
         label=_("答辩说明（平台仲裁员可见）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": _("请填写答辩说明")},
     )
     evidence_url = forms.URLField(label=_("证据链接（可选）"), required=False, max_length=500, assume_scheme="https")
+    photos = MultiplePhotoField(label=_("照片（可选，最多 3 张 JPEG 或 PNG，每张不超过 5 MB）"), required=False)
+
+    def clean_photos(self) -> list[CleanImage]:
+        photos = self.cleaned_data.get("photos") or []
+        if len(photos) > MAX_PHOTOS_PER_ANSWER:
+            raise forms.ValidationError(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS_PER_ANSWER})
+        try:
+            return [photo_accept(upload=photo, formats=ANSWER_PHOTO_FORMATS) for photo in photos]
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class MerchantSettingsForm(forms.Form):

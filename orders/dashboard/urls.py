@@ -27,6 +27,7 @@ urlpatterns = [
     path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_read_all"),
     path("inbox/<int:notification_id>/read/", views.inbox_mark_read, name="inbox_read"),
     path("photos/<int:photo_id>/", photos.complaint_photo, name="photo"),
+    path("answer-photos/<int:photo_id>/", photos.answer_photo, name="answer_photo"),
     path("exports/orders.csv", views.export_orders, name="export_orders"),
     path("exports/evidence/", evidence_pages.evidence_export, name="evidence_export"),
     path("exports/evidence.zip", evidence_pages.evidence_export_zip, name="evidence_export_zip"),

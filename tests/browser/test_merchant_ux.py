@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import expect
 
 from claims.models import Complaint
@@ -159,6 +160,13 @@ def test_aftersales_queue_reply_reaches_the_buyer(page, live_server, shop, size)
     check_page(page, f"buyer-sees-reply-{size}")
 
 
+def _screenshot(name: str) -> dict:
+    """A phone screenshot as the file chooser would hand it over (portrait, so it tests the layout)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (360, 780), (240, 240, 240)).save(buffer, "PNG")
+    return {"name": name, "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
 def test_merchant_answers_a_dispute_and_the_operator_sees_both(page, live_server, shop, size):
     claim = shop["claim"]
     _login(page, live_server, shop["member"].user.username)
@@ -167,8 +175,10 @@ def test_merchant_answers_a_dispute_and_the_operator_sees_both(page, live_server
     expect(page.locator("#carrier-dispute")).to_contain_text("门口照片")
     page.fill("#id_note", "买家当天在驿站取的件，附驿站取件短信截图。")
     page.fill("#id_evidence_url", "https://shop.example/sms-screenshot.png")
+    page.set_input_files("#id_photos", [_screenshot(f"sms-{i}.png") for i in range(3)])
     page.click("#submit-answer")
     expect(page.locator("#merchant-answers")).to_contain_text("驿站取件短信")
+    expect(page.locator("#merchant-answers img")).to_have_count(3)
     check_page(page, f"claim-answered-{size}")
 
     staff = UserFactory(username="operator", is_staff=True)
@@ -181,6 +191,7 @@ def test_merchant_answers_a_dispute_and_the_operator_sees_both(page, live_server
     page.goto(f"{live_server.url}/staff/claims/{claim.pk}/")
     expect(page.locator("#carrier-side")).to_contain_text("门口照片")
     expect(page.locator("#merchant-side")).to_contain_text("驿站取件短信")
+    expect(page.locator("#merchant-side img")).to_have_count(3)
     shot(page, f"staff-claim-both-sides-{size}")
     assert_fits(page)
 

@@ -137,7 +137,7 @@ def test_fake_image_and_too_many_photos_are_refused(client):
 
 
 def test_oversized_photo_is_refused(client, monkeypatch):
-    monkeypatch.setattr("claims.buyer.forms.MAX_PHOTO_BYTES", 100)
+    monkeypatch.setattr("claims.services.photos.MAX_PHOTO_BYTES", 100)
     waybill = WaybillFactory()
     prove(client, waybill)
     response = complaint_post(client, photos=[image_file(size=(200, 200))])

@@ -1,4 +1,5 @@
-"""Buyer complaints, compensation claims with their transition history, settlements, inbox."""
+"""Buyer complaints, compensation claims with their transition history, settlements, inbox
+(the carriers' weekly scorecard rows live in .scorecard)."""
 from __future__ import annotations
 
 import secrets
@@ -15,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from carriers.choices import ComplaintType, Promise
 from yinzunda.private_files import private_storage
 
+from .scorecard import CarrierWeekScore
+
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "Settlement", "Notification",
+    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore",
 ]
 
 
@@ -274,6 +277,30 @@ class ClaimMerchantAnswer(models.Model):
         return f"#{self.claim_id} {self.created_at:%Y-%m-%d}"
 
 
+def answer_photo_path(instance: ClaimMerchantAnswerPhoto, filename: str) -> str:
+    """A random name (never the merchant's file name) with the extension of the re-encoded image."""
+    extension = ".png" if filename.lower().endswith(".png") else ".jpg"
+    return f"answers/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{extension}"
+
+
+class ClaimMerchantAnswerPhoto(models.Model):
+    """A photo of the merchant's dispute answer, re-encoded like a buyer's and kept in private storage."""
+
+    answer = models.ForeignKey(ClaimMerchantAnswer, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to=answer_photo_path, storage=private_storage, max_length=200)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("答辩照片")
+        verbose_name_plural = _("答辩照片")
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
 class Settlement(models.Model):
     """A per-carrier statement of payable claims; the carrier confirms payment with a reference."""
 
@@ -358,42 +385,3 @@ class Notification(models.Model):
             return gettext(self.title_template) % self.params if self.params else gettext(self.title_template)
         except (KeyError, TypeError, ValueError):
             return self.title
-
-
-class CarrierWeekScore(models.Model):
-    """One carrier's platform-wide figures for one week (from Monday 00:00 Beijing time).
-
-    A rollup written by `claims.tasks.scorecard_refresh` every few minutes for the current and
-    the previous week, so the operator's scorecard reads a handful of rows whatever the volume.
-    Rates are computed on the page from these counts.
-    """
-
-    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.CASCADE, related_name="week_scores")
-    week_start = models.DateField(_("周起始"))
-    parcels = models.PositiveIntegerField(_("音尊达包裹（本周签收）"), default=0)
-    door = models.PositiveIntegerField(_("送货上门"), default=0)
-    complaints = models.PositiveIntegerField(_("投诉"), default=0)
-    breaches = models.JSONField(_("违约（按承诺）"), default=dict)
-    claims_opened = models.PositiveIntegerField(default=0)
-    claims_accepted = models.PositiveIntegerField(default=0)
-    claims_auto_accepted = models.PositiveIntegerField(default=0)
-    claims_disputed = models.PositiveIntegerField(default=0)
-    claims_upheld = models.PositiveIntegerField(default=0)
-    claims_dismissed = models.PositiveIntegerField(default=0)
-    response_p50_hours = models.FloatField(null=True)
-    response_p90_hours = models.FloatField(null=True)
-    payment_p50_hours = models.FloatField(null=True)
-    webhooks_total = models.PositiveIntegerField(default=0)
-    webhooks_delivered = models.PositiveIntegerField(default=0)
-    webhook_lag_p50_seconds = models.FloatField(null=True)
-    places = models.JSONField(_("违约地点"), default=dict)  # {"city": {name: n}, "station": {name: n}}
-    computed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-week_start", "carrier_id"]
-        verbose_name = _("快递周评分")
-        verbose_name_plural = _("快递周评分")
-        constraints = [models.UniqueConstraint(fields=["carrier", "week_start"], name="carrier_week_score_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.carrier_id} {self.week_start}"
