@@ -89,13 +89,9 @@ def merchant_claim_get(*, merchant: Merchant, claim_id: int) -> Claim | None:
     return (
         Claim.objects.filter(merchant=merchant, pk=claim_id)
         .select_related("carrier", "order", "waybill", "complaint", "settlement")
-<<<<<<< HEAD
         .prefetch_related(
-            "transitions", "merchant_answers", "complaint__photos",
+            "transitions", "merchant_answers__photos", "complaint__photos",
             Prefetch("joined_complaints", queryset=Complaint.objects.order_by("created_at", "id")),
         )
-=======
-        .prefetch_related("transitions", "merchant_answers__photos", "complaint__photos")
->>>>>>> 29e238feb248b7cb0a7f1711e65142934c90a23b
         .first()
     )

@@ -131,14 +131,10 @@ def staff_claim_get(*, claim_id: int) -> Claim | None:
             Prefetch("transitions", queryset=ClaimTransition.objects.select_related("actor_user", "actor_carrier")),
             Prefetch("waybill__events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
             "complaint__photos",
-<<<<<<< HEAD
             # Complaints filed after the claim opened (often on a tracking-triggered claim).
             Prefetch("joined_complaints", queryset=Complaint.objects.order_by("created_at", "id")),
             "joined_complaints__photos",
-            "merchant_answers",
-=======
             "merchant_answers__photos",
->>>>>>> 29e238feb248b7cb0a7f1711e65142934c90a23b
         )
         .filter(pk=claim_id)
         .first()
