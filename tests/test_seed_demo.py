@@ -203,3 +203,7 @@ def test_make_run_path_works_on_sqlite_with_no_services(tmp_path):
                               text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
     assert "demo-beauty" in done.stdout and "yzd_" in done.stdout
+    # then every page and API call a first-time user makes answers (no SQLite-only server error)
+    smoke = subprocess.run([sys.executable, "-m", "tests.support.sqlite_smoke"], cwd=root, env=env,  # noqa: S603
+                           capture_output=True, text=True, timeout=600)
+    assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr[-3000:]

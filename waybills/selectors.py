@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from carriers.models import Carrier
@@ -29,7 +30,10 @@ def carrier_waybills_list(
     if updated_since is not None:
         queryset = queryset.filter(updated_at__gte=updated_since)
     if service:
-        queryset = queryset.filter(service_codes__contains=[service])
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(service_codes__contains=[service])  # jsonb @>
+        else:  # SQLite (`make run`) has no JSON containment: the code, quoted, in the stored list
+            queryset = queryset.filter(service_codes__icontains=f'"{service}"')
     if statuses:
         queryset = queryset.filter(status__in=statuses)
     return queryset
