@@ -6,6 +6,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from django.db import connection
 from django.db.backends.signals import connection_created
 
 SERVICES = {
@@ -84,3 +85,18 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_dropped_at_the_end(django_db_setup, django_db_blocker):
+    """The shared PostgreSQL keeps no test database after a run: a session some test left open
+    (a live-server thread, a subprocess that outlived its test) would make the drop fail with
+    "being accessed by other users" and leave the database behind; they are ended first."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
