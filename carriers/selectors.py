@@ -34,5 +34,5 @@ def webhook_events_list(
 
 
 def carriers_for_shipping():
-    """Carriers a merchant may ship with: active ones, Yinzunda partners first."""
-    return Carrier.objects.filter(is_active=True).order_by("-is_partner", "code")
+    """Carriers a merchant may ship with: active live ones (never a sandbox twin), partners first."""
+    return Carrier.objects.filter(is_active=True, is_sandbox=False).order_by("-is_partner", "code")

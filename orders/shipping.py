@@ -39,11 +39,19 @@ class ShipResult:
         return self.waybill is not None
 
 
-def carrier_refusal_reason(carrier: Carrier | None) -> str | None:
+def sandbox_merchant_code(carrier: Carrier) -> str:
+    """The test merchant of a sandbox carrier: the only one that ships with it."""
+    return f"sandbox-{carrier.code.lower()}"[:32]
+
+
+def carrier_refusal_reason(carrier: Carrier | None, *, merchant: Merchant | None = None) -> str | None:
     if carrier is None:
         return _("快递不存在")
     if not carrier.is_active:
         return _("%(carrier)s 已停用，不能发货") % {"carrier": carrier.name}
+    if carrier.is_sandbox and (merchant is None or merchant.code != sandbox_merchant_code(carrier)):
+        # Real orders never reach a sandbox: its waybills are test data, and no money moves there.
+        return _("%(carrier)s 是联调沙箱，不能为真实订单发货") % {"carrier": carrier.name}
     return None
 
 
@@ -77,7 +85,7 @@ def shipments_create(
             (o.pk, o) for o in Order.objects.select_for_update().filter(merchant=merchant, pk__in=chunk).order_by("pk")
         )
     existing = {w.order_id: w for w in Waybill.objects.filter(order_id__in=list(locked)).only("number", "order_id")}
-    carrier_reason = carrier_refusal_reason(carrier)
+    carrier_reason = carrier_refusal_reason(carrier, merchant=merchant)
     results: list[ShipResult] = []
     to_issue: list[Order] = []
     for order_id in wanted:
@@ -152,7 +160,7 @@ def sandbox_waybills_create(*, carrier: Carrier, count: int, with_tier: bool, no
     if not carrier.is_sandbox:
         raise NotFound(_("仅测试令牌可用"))
     now = now or timezone.now()
-    code = f"sandbox-{carrier.code.lower()}"[:32]
+    code = sandbox_merchant_code(carrier)
     merchant = Merchant.objects.filter(code=code).first()
     if merchant is None:
         merchant = Merchant(code=code, name=_("沙箱商家（%(carrier)s）") % {"carrier": carrier.name})

@@ -137,6 +137,18 @@ class ClaimDetailOutput(ClaimSummaryOutput):
             })
         return links
 
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        # The audit row keeps the breach as stored (internal scan ids, UTC); the carrier reads it
+        # as the claim's `breach` shows it: its own event ids, times in +08:00, the clock in words.
+        for transition in data["history"]:
+            transition["evidence"] = [
+                {"kind": "breach", **data["breach"]} if isinstance(item, dict) and item.get("kind") == "breach"
+                and data["breach"] else item
+                for item in transition["evidence"] or []
+            ]
+        return data
+
     @extend_schema_field(PromiseClockOutput(many=True))
     def get_promises(self, obj) -> list[dict]:
         states = promise_states(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 
 from orders.selectors.promises import waybill_promise_clocks
 from waybills.models import DeliveryMethod, EventCode, ProofType, Waybill
-from waybills.numbers import normalize_waybill_number
+from waybills.numbers import validate_waybill_number
 from waybills.selectors import carrier_waybill_detail, carrier_waybills_list, waybill_services
 from yinzunda.errors import NotFound
 
@@ -186,11 +187,15 @@ class WaybillDetailView(CarrierAPIView):
         operation_id="waybills_retrieve",
         summary="一张面单：增值服务记录、扫描、承诺时限与买家同意记录",
         parameters=[WAYBILL_NUMBER],
-        responses={200: WaybillDetailOutput, **error_responses(401, 404, 429)},
+        responses={200: WaybillDetailOutput, **error_responses(400, 401, 404, 429)},
         tags=["waybills"],
     )
     def get(self, request, number: str):
-        waybill = carrier_waybill_detail(carrier=self.carrier, number=normalize_waybill_number(number)[:16])
+        try:  # a number no waybill can have (format, check digit) says so; a valid one not yours is a 404
+            normal = validate_waybill_number(number[:32])
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"number": exc.messages}) from None
+        waybill = carrier_waybill_detail(carrier=self.carrier, number=normal)
         if waybill is None:
             raise NotFound(_("面单不存在。"))
         return Response({

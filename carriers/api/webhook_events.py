@@ -30,6 +30,10 @@ class WebhookEventOutput(serializers.Serializer):
     )
     attempt_count = serializers.IntegerField()
     delivered_at = serializers.DateTimeField(allow_null=True)
+    livemode = serializers.SerializerMethodField(help_text="与回调请求体相同：沙箱（测试令牌）的事件为 false")
+
+    def get_livemode(self, obj) -> bool:
+        return bool(obj.payload.get("livemode", True))
 
     def get_data(self, obj) -> dict:
         return obj.payload.get("data", {})

@@ -47,6 +47,10 @@ def test_carrier_asserted_consent_leaves_the_claim_open_and_shows_on_it(client_a
     assert "快递公司称已获同意" in detail["breach"]["text"]
     assert detail["consents"][0]["evidence"] == "通话记录 123"
     assert {p["rule"] for p in detail["promises"]} >= {"drop"}
+    # the audit row's evidence reads like the claim's breach: the carrier's event id, +08:00
+    (opened,) = detail["history"]
+    assert opened["evidence"] == [{"kind": "breach", **detail["breach"]}]
+    assert opened["evidence"][0]["started_at"].endswith("+08:00") and isinstance(opened["evidence"][0]["source_event_id"], str)
 
 
 def test_a_dispute_with_buyer_consent_evidence_is_recorded_as_carrier_consent(client_a, waybill_a):

@@ -81,9 +81,12 @@ def test_sandbox_webhooks_are_marked_as_test(carrier_a):
     Carrier.objects.filter(pk=carrier_a.pk).update(webhook_url="https://hooks.example.com/zto")
     carrier_a.refresh_from_db()
     token, raw = carrier_test_token_create(carrier=carrier_a)
-    CarrierClient(token.carrier, raw).post_json("/api/v1/carrier/sandbox/waybills", {})
+    client = CarrierClient(token.carrier, raw)
+    client.post_json("/api/v1/carrier/sandbox/waybills", {})
     sandbox_hook = WebhookDelivery.objects.get(carrier=token.carrier)
     assert sandbox_hook.event_type == "waybill.issued" and sandbox_hook.payload["livemode"] is False
+    (listed,) = client.get("/api/v1/carrier/webhook-events").json()["results"]  # the catch-up says so too
+    assert listed["livemode"] is False
 
 
 def test_the_command_prints_a_test_token(carrier_a):

@@ -86,7 +86,12 @@ def test_detail_has_scans_as_stored_and_another_carriers_waybill_is_not_found(cl
     assert scan["code"] == "PICKED_UP" and scan["location"] == "杭州西湖网点" and scan["delivery_method"] is None
     other = client_b.get(f"/api/v1/carrier/waybills/{waybill.number}")
     assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
-    assert client_a.get("/api/v1/carrier/waybills/NOT-A-NUMBER").status_code == 404
+    # a number no waybill can have is bad input, named as such (a valid one not yours stays a 404)
+    bad = client_a.get("/api/v1/carrier/waybills/NOT-A-NUMBER")
+    assert bad.status_code == 400 and "格式" in bad.json()["error"]["fields"]["number"][0]
+    typo = waybill.number[:-1] + str((int(waybill.number[-1]) + 1) % 10)
+    wrong = client_a.get(f"/api/v1/carrier/waybills/{typo}")
+    assert wrong.status_code == 400 and "校验位" in wrong.json()["error"]["fields"]["number"][0]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from carriers.models import WebhookDelivery
 from orders.services import purchase_cancel, purchase_create
-from orders.shipping import shipment_void, shipments_create
+from carriers.sandbox import carrier_sandbox_ensure
+from carriers.selectors import carriers_for_shipping
+from orders.shipping import sandbox_waybills_create, shipment_void, shipments_create
 from tests.factories import CarrierFactory, OrderFactory
 from waybills.models import TrackingEvent, VoidedWaybill, Waybill, WaybillServiceChange
 from waybills.numbers import validate_waybill_number
@@ -47,6 +49,16 @@ def test_an_inactive_carrier_ships_nothing(shop):
     (result,) = shipments_create(merchant=shop, order_ids=[order.pk], carrier_id=stopped.pk)
     assert not result.ok and result.reason == "停运快递 已停用，不能发货"
     assert not Waybill.objects.filter(order=order).exists()
+
+
+def test_a_real_order_never_ships_with_a_sandbox_carrier(shop, zto):
+    twin = carrier_sandbox_ensure(carrier=zto)
+    order = OrderFactory(merchant=shop)
+    (result,) = shipments_create(merchant=shop, order_ids=[order.pk], carrier_id=twin.pk)  # even if posted by hand
+    assert not result.ok and "沙箱" in result.reason
+    assert not Waybill.objects.filter(order=order).exists()
+    assert twin not in list(carriers_for_shipping())  # nor is it offered
+    assert sandbox_waybills_create(carrier=twin, count=1, with_tier=True, now=timezone.now())  # its own test merchant can
 
 
 def test_issue_tells_the_carrier(shop):
