@@ -81,6 +81,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             message = str(exc.detail) if not isinstance(exc.detail, dict | list) else _("请求有误。")
         if isinstance(exc, exceptions.Throttled):
             message = _("请求过于频繁，请在 %(s)d 秒后重试。") % {"s": int(exc.wait or 0) + 1}
+        if isinstance(exc, exceptions.ParseError):  # DRF's text names the JSON decoder's position in English
+            message = _("请求体不是合法的 JSON：%(detail)s") % {"detail": exc.detail}
         return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
     if isinstance(exc, OperationalError | InterfaceError):  # the database away: retry, not a 500
         logger.error("database unavailable in carrier API: %s", exc)

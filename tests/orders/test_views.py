@@ -464,3 +464,11 @@ def test_pages_render_in_english(merchant_client, shop, zto):
     response = merchant_client.get(reverse("dashboard:orders"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "en"
+
+
+def test_a_cancelled_order_says_so_in_the_list_and_on_its_page(merchant_client, shop):
+    order = OrderFactory(merchant=shop, cancelled_at=timezone.now())
+    listing = merchant_client.get(reverse("dashboard:orders")).content.decode()
+    assert "订单已取消" in listing
+    page = merchant_client.get(reverse("dashboard:order_detail", args=[order.pk])).content.decode()
+    assert "订单已取消" in page
