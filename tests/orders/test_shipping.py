@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carriers.models import WebhookDelivery
-from orders.services import purchase_cancel, purchase_create
 from carriers.sandbox import carrier_sandbox_ensure
 from carriers.selectors import carriers_for_shipping
+from orders.services import purchase_cancel, purchase_create
 from orders.shipping import sandbox_waybills_create, shipment_void, shipments_create
 from tests.factories import CarrierFactory, OrderFactory
 from waybills.models import TrackingEvent, VoidedWaybill, Waybill, WaybillServiceChange
