@@ -43,11 +43,11 @@ from benchmarks._support import (
     options_parse,
     redis_server,
 )
+from benchmarks.events_probes import cpu_seconds
 
 SMOKE = {"batches": 3, "batch_size": 100, "waybills": 1000}
 PREFIX = "BW"
 HUB_LEG = ["PICKED_UP", "ARRIVED_AT_HUB", "DEPARTED_HUB", "ARRIVED_AT_STATION"]
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def stream(*, batches: int, batch_size: int, mix: float, waybills: int) -> tuple[list[list[dict]], int]:
@@ -145,21 +145,6 @@ def backlog(batches: int, batch_size: int, mix: float, waybills: int) -> None:
     print(json.dumps({"accepted": accepted, "breaches": breaches, "ingest_s": time.perf_counter() - started}))
 
 
-def sweep() -> None:
-    """Child: publish every outbox row due, once (the beat sweep)."""
-    import django
-
-    django.setup()
-    from yinzunda.outbox import outbox_sweep
-
-    print(outbox_sweep(republish_after=0))
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def _claims(url: str) -> tuple[int, int, int]:
     """Claims opened, distinct (waybill, promise) pairs, claims that are not a locker drop."""
     conn = connect(url)
@@ -194,15 +179,15 @@ def _one_mix(args: argparse.Namespace, url: str, mix: float, logs: Path) -> dict
         while "ready." not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
         load = os.getloadavg()[0]
-        cpu_before = _cpu_seconds(worker.pid)
+        cpu_before = cpu_seconds(worker.pid)
         started = time.monotonic()
-        subprocess.run([python, "-c", "import benchmarks.watcher as b; b.sweep()"], cwd=ROOT, env=env,  # noqa: S603
+        subprocess.run([python, "-c", "import benchmarks.routing_drain as d; d.sweep()"], cwd=ROOT, env=env,  # noqa: S603
                        check=True, capture_output=True)
         deadline = started + 600
         while (claims := _claims(url))[0] < ingest["breaches"] and time.monotonic() < deadline:
             time.sleep(0.05)
         elapsed = time.monotonic() - started
-        cpu = _cpu_seconds(worker.pid) - cpu_before
+        cpu = cpu_seconds(worker.pid) - cpu_before
         time.sleep(1)  # tasks still running would open claims beyond the breaches: count again
         claims = _claims(url)
         pids = processes.pids

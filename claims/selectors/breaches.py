@@ -68,7 +68,7 @@ def _consent_covers(method: str, moment: str, waybill: str) -> str:
 
 
 _DROP_METHODS_SQL = ", ".join(f"'{m}'" for m in sorted(DROP_METHODS))
-_TRANSIT_END_SQL = ", ".join(f"'{c}'" for c in sorted(TRANSIT_END_CODES))
+TRANSIT_END_SQL = ", ".join(f"'{c}'" for c in sorted(TRANSIT_END_CODES))
 _IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT_STATUSES)
 
 # %(scope)s is one of the two fixed filters below; the parameters are (now, scope param...).
@@ -100,8 +100,8 @@ WITH w AS (
         (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code = 'DELIVERED' AND e.occurred_at >= s.station_at))[1] AS station_end_ev,
         min(e.occurred_at) FILTER (WHERE e.code = 'DELIVERED' AND e.occurred_at >= s.station_at) AS station_end,
         (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code = 'PICKED_UP'))[1] AS pickup_ev,
-        (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code IN ({_TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at))[1] AS transit_end_ev,
-        min(e.occurred_at) FILTER (WHERE e.code IN ({_TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at) AS transit_end,
+        (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code IN ({TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at))[1] AS transit_end_ev,
+        min(e.occurred_at) FILTER (WHERE e.code IN ({TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at) AS transit_end,
         (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code = 'RETURN_PICKUP_SCHEDULED'))[1] AS sched_ev,
         (array_agg(e.id ORDER BY e.occurred_at, e.id) FILTER (WHERE e.code = 'RETURN_PICKED_UP' AND e.occurred_at >= s.sched_at))[1] AS return_end_ev,
         min(e.occurred_at) FILTER (WHERE e.code = 'RETURN_PICKED_UP' AND e.occurred_at >= s.sched_at) AS return_end
@@ -163,8 +163,8 @@ SELECT paid.*,
 FROM paid
 """  # noqa: S608 - only our own constants are inlined; every value is a bound parameter
 
-_SCOPE_IDS = "wb.id = ANY(%(ids)s)"
-_SCOPE_SWEEP = f"wb.status IN ({_IN_FLIGHT_SQL})"
+SCOPE_IDS = "wb.id = ANY(%(ids)s)"
+SCOPE_SWEEP = f"wb.status IN ({_IN_FLIGHT_SQL})"
 _COLUMNS = (
     "waybill_id", "rule", "start_ev", "started_at", "due_at", "ended_at", "end_ev", "clock_hours", "method",
     "promise", "complaint_type", "amount", "tariff_id", "carrier_id", "merchant_id", "order_id", "carrier_consent",
@@ -173,7 +173,7 @@ _COLUMNS = (
 
 def breaches_sql(*, waybill_ids: list[int] | None) -> tuple[str, dict]:
     """The breaches statement and its parameters (without `now`): for these waybills, or the sweep."""
-    scope = _SCOPE_SWEEP if waybill_ids is None else _SCOPE_IDS
+    scope = SCOPE_SWEEP if waybill_ids is None else SCOPE_IDS
     sql = _BREACHES_SQL.replace("%(scope)s", scope)
     return sql, ({} if waybill_ids is None else {"ids": list(waybill_ids)})
 

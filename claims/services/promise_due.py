@@ -16,12 +16,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from waybills.promises import TRANSIT_END_CODES
-
-from ..selectors.breaches import IN_FLIGHT_STATUSES
-
-_TRANSIT_END_SQL = ", ".join(f"'{c}'" for c in sorted(TRANSIT_END_CODES))
-_IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT_STATUSES)
+from ..selectors.breaches import SCOPE_IDS, SCOPE_SWEEP, TRANSIT_END_SQL
 
 # {scope} filters waybills_waybill aliased `wb`; the parameters are now (and ids).
 _REFRESH_SQL = f"""
@@ -45,7 +40,7 @@ WITH w AS (
 ), x AS (
     SELECT s.*,
            bool_or(e.code = 'DELIVERED' AND e.occurred_at >= s.station_at) AS station_ended,
-           bool_or(e.code IN ({_TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at) AS transit_ended,
+           bool_or(e.code IN ({TRANSIT_END_SQL}) AND e.occurred_at >= s.pickup_at) AS transit_ended,
            bool_or(e.code = 'RETURN_PICKED_UP' AND e.occurred_at >= s.sched_at) AS return_ended
     FROM s JOIN e ON e.waybill_id = s.waybill_id
     GROUP BY s.waybill_id, s.last_at, s.station_at, s.pickup_at, s.sched_at, s.hub_at
@@ -69,8 +64,6 @@ WHERE target.id = d.id AND target.promise_due_at IS DISTINCT FROM d.due_at
 """  # noqa: S608 - only our own constants are inlined; every value is a bound parameter
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCOPE_IDS = "wb.id = ANY(%(ids)s)"
-SCOPE_IN_FLIGHT = f"wb.status IN ({_IN_FLIGHT_SQL})"
 
 
 def promises_due_refresh(*, waybill_ids: list[int] | None, now: datetime | None) -> int:
@@ -82,7 +75,7 @@ def promises_due_refresh(*, waybill_ids: list[int] | None, now: datetime | None)
     """
     if connection.vendor != "postgresql" or (waybill_ids is not None and not waybill_ids):
         return 0
-    scope = SCOPE_IN_FLIGHT if waybill_ids is None else SCOPE_IDS
+    scope = SCOPE_SWEEP if waybill_ids is None else SCOPE_IDS
     params = {"now": now or _EPOCH, **({} if waybill_ids is None else {"ids": list(waybill_ids)})}
     with connection.cursor() as cursor:
         cursor.execute(_REFRESH_SQL.replace("{scope}", scope), params)
