@@ -222,10 +222,10 @@ class ClaimAcceptView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = validated_input(self.Input, request)
         carrier = self.carrier
 
         def action() -> Response:
+            data = validated_input(self.Input, request)
             claim_services.claim_accept(claim_id=claim_id, carrier=carrier, reason=data["reason"])
             return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 
@@ -266,11 +266,11 @@ class ClaimDisputeView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = validated_input(self.Input, request)
-        evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
         carrier = self.carrier
 
         def action() -> Response:
+            data = validated_input(self.Input, request)
+            evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
             claim_services.claim_dispute(claim_id=claim_id, carrier=carrier, reason=data["reason"], evidence=evidence)
             return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 
