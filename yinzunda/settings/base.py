@@ -13,6 +13,8 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from .contact import YINZUNDA_SUPPORT_CONTACT, YINZUNDA_SUPPORT_HOURS, YINZUNDA_SUPPORT_PHONE  # noqa: F401  (per language)
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 def env_bool(name: str, default: bool) -> bool:
@@ -329,19 +331,17 @@ YINZUNDA_SERVICE_CODE = "SVC-WBHOMEDELIVERY"
 YINZUNDA_COMPLAINT_WINDOW_DAYS = int(os.environ.get("YINZUNDA_COMPLAINT_WINDOW_DAYS", "7"))
 YINZUNDA_AUTO_CLAIM_ON_TRACKING = env_bool("YINZUNDA_AUTO_CLAIM_ON_TRACKING", True)
 YINZUNDA_DEFAULT_RESPONSE_HOURS = 48
-# Operators aim to rule on a disputed claim within this many hours (the arbitration queue shows the age).
 # The carrier scorecard's rollup is recomputed this often (the page says when it last was).
 YINZUNDA_SCORECARD_REFRESH_MINUTES = CELERY_BEAT_SCHEDULE["claims-scorecard-refresh"]["schedule"].total_seconds() // 60
 # The console's alerts include the ledger balance check (it reads every ledger entry; cached 10 min).
 YINZUNDA_CONSOLE_LEDGER_CHECK = env_bool("YINZUNDA_CONSOLE_LEDGER_CHECK", True)
-YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))
+YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))  # queue's ruling target
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
-# Merchant experience: the after-sales answer target, links in e-mails, the buyer-facing contact.
+# Merchant experience: the after-sales answer target, links in e-mails (the buyer-facing contact: .contact).
 YINZUNDA_AFTERSALES_TARGET_HOURS = int(os.environ.get("YINZUNDA_AFTERSALES_TARGET_HOURS", "48"))
 YINZUNDA_SITE_URL = os.environ.get("YINZUNDA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-YINZUNDA_SUPPORT_CONTACT = os.environ.get("YINZUNDA_SUPPORT_CONTACT", "平台客服热线 400-000-0000（每天 9:00–21:00）")
 # Webhooks (DESIGN §6): one hard deadline for connect + TLS + send + read of a delivery.
 YINZUNDA_WEBHOOK_DEADLINE_SECONDS = float(os.environ.get("YINZUNDA_WEBHOOK_DEADLINE_SECONDS", "10"))
 YINZUNDA_WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5
