@@ -89,7 +89,9 @@ class ClaimDetailOutput(ClaimSummaryOutput):
         # "from" is a keyword: declared below through `fields`.
         to = serializers.ChoiceField(source="to_status", choices=Claim.Status.values)
         actor = serializers.ChoiceField(choices=ClaimTransition.Actor.values)
-        reason = serializers.CharField()
+        reason = serializers.CharField(
+            source="reason_text", help_text="理由：快递公司或运营所写原文；平台自动记录的理由按请求的 Accept-Language 表述（默认简体中文）"
+        )
         evidence = serializers.JSONField()
         at = serializers.DateTimeField(source="created_at")
 

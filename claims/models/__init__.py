@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carriers.choices import ComplaintType, Promise
 from yinzunda.private_files import private_storage
+from yinzunda.texts import render
 
 from .scorecard import CarrierWeekScore
 
@@ -50,7 +51,9 @@ class Complaint(models.Model):
     complaint_type = models.CharField(_("投诉类型"), max_length=32, choices=ComplaintType.choices)
     description = models.TextField(_("问题描述"), max_length=2000, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
-    decision_reason = models.CharField(_("处理说明"), max_length=500, blank=True)
+    decision_reason = models.CharField(_("处理说明"), max_length=500, blank=True)  # in the platform's language
+    # The reason as a message (yinzunda.texts): rendered in each reader's language.
+    decision_reason_msg = models.JSONField(null=True, blank=True, editable=False)
     # The form's one-time token: a double click or a resubmission files nothing twice.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
@@ -94,6 +97,12 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def decision_reason_text(self) -> str:
+        """The platform's reason in the reader's language (a row it cannot word: as stored)."""
+        return render(self.decision_reason_msg, fallback=self.decision_reason)
+
+    decision_reason_text.short_description = _("处理说明")
 
 
 def complaint_photo_path(instance: ComplaintPhoto, filename: str) -> str:
@@ -240,7 +249,9 @@ class ClaimTransition(models.Model):
     actor_carrier = models.ForeignKey(
         "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("理由"), blank=True, max_length=2000)
+    reason = models.TextField(_("理由"), blank=True, max_length=2000)  # a person's words, or the platform's in its language
+    # The platform's own reason as a message (yinzunda.texts), rendered in each reader's language.
+    reason_msg = models.JSONField(null=True, blank=True, editable=False)
     evidence = models.JSONField(_("证据"), default=list, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -255,6 +266,12 @@ class ClaimTransition(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.claim_id} {self.from_status or '∅'} → {self.to_status}"
+
+    def reason_text(self) -> str:
+        """The reason in the reader's language when the platform wrote it; a person's words as written."""
+        return render(self.reason_msg, fallback=self.reason)
+
+    reason_text.short_description = _("理由")
 
 
 class ClaimMerchantAnswer(models.Model):
