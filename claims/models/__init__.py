@@ -376,6 +376,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     # Set once the daily digest carried it (merchants who chose the digest get no single e-mails).
     digested_at = models.DateTimeField(null=True, blank=True)
+    # The params key of a body the platform worded (a message of yinzunda.texts).
+    BODY_PARAM = "_body"
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -393,6 +395,10 @@ class Notification(models.Model):
         if self.complaint_id:
             return reverse("dashboard:aftersales_detail", args=[self.complaint.reference])
         return reverse("dashboard:inbox")
+
+    def display_body(self) -> str:
+        """The body in the active language when the platform worded it; else as stored."""
+        return render((self.params or {}).get(self.BODY_PARAM), fallback=self.body)
 
     def display_title(self) -> str:
         """The title in the active language (falls back to the stored rendering)."""

@@ -89,7 +89,8 @@ def claim_open(
         claim=claim,
         title=gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
         params={"carrier": carrier.name, "amount": claim.amount, "order": order.order_number},
-        body=render_platform(reason) if isinstance(reason, dict) else reason or "",
+        body="" if isinstance(reason, dict) else reason or "",
+        body_message=reason if isinstance(reason, dict) else None,
         now=now,
     )
     return claim

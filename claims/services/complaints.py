@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from carriers.choices import COMPLAINT_PROMISE
+from carriers.choices import COMPLAINT_PROMISE, ComplaintType
 from orders.models import Order
 from orders.selectors.orders import purchase_active_with_payout
 from orders.selectors.promises import promise_states
@@ -23,7 +23,7 @@ from waybills.selectors import waybill_consents
 from yinzunda.db import commit_without_waiting_for_disk
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.images import CleanImage
-from yinzunda.texts import render_platform
+from yinzunda.texts import label_message, message, render_platform
 
 from .. import routing
 from ..errors import ComplaintTokenReused
@@ -158,7 +158,10 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
                 merchant_id=complaint.order.merchant_id, claim=None, complaint=complaint,
                 title=gettext_noop("买家投诉 %(ref)s（订单 %(order)s）已转您处理"),
                 params={"ref": complaint.reference, "order": complaint.order.order_number},
-                body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{render_platform(reason)}",
+                body_message=message(
+                    gettext_noop("%(type)s：%(description)s\n%(reason)s"), reason=reason,
+                    type=label_message(ComplaintType(complaint.complaint_type).label), description=complaint.description,
+                ),
                 now=now,
             )
         else:

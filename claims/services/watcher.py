@@ -151,7 +151,7 @@ def claims_announce(*, claim_ids: list[int]) -> int:
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill", "complaint").order_by("pk")
     )
-    reasons = {claim.pk: render_platform(breach_reason_message(claim.breach)) for claim in claims}
+    reasons = {claim.pk: breach_reason_message(claim.breach) for claim in claims}
     carriers: dict[int, Carrier] = {}
     payloads = claim_webhook_payloads(claims)
     webhooks_enqueue_many(items=[
@@ -162,7 +162,7 @@ def claims_announce(*, claim_ids: list[int]) -> int:
             "merchant_id": claim.merchant_id, "claim": claim,
             "title": gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
             "params": {"carrier": claim.carrier.name, "amount": claim.amount, "order": claim.order.order_number},
-            "body": reasons[claim.pk],
+            "body_message": reasons[claim.pk],
         }
         for claim in claims
     ])

@@ -142,3 +142,23 @@ def test_migration_converts_old_rows_and_keeps_what_it_cannot_word():
     opening = ClaimTransition.objects.get(claim=claim, to_status="open")
     assert opening.reason_msg and not CJK.search(_english(opening.reason_text))
     assert ClaimTransition.objects.get(claim=claim, to_status="disputed").reason_msg is None
+
+
+def test_inbox_bodies_the_platform_worded_read_in_english(client):
+    from claims.models import Notification
+
+    forwarded = WaybillFactory()  # no Yinzunda: forwarded, the inbox line carries type, words and reason
+    deliver(forwarded, "station")
+    complaint = ComplaintFactory(waybill=forwarded, order=forwarded.order, complaint_type="damaged", description="箱子破了")
+    services.complaint_route(complaint_id=complaint.pk)
+    watched = yinzunda_waybill()
+    deliver(watched, "locker")
+    promises_watch(waybill_ids=[watched.pk])
+    for note in Notification.objects.filter(body__gt=""):
+        assert CJK.search(note.body)  # the stored rendering is the platform's language
+        english = _english(note.display_body)
+        assert not CJK.search(english.replace("箱子破了", "")), english
+    member = MerchantUserFactory(merchant=forwarded.order.merchant)
+    client.force_login(member.user)
+    inbox = client.get(reverse("dashboard:inbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "箱子破了" in inbox and "已转商家" not in inbox
