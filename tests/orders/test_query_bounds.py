@@ -49,9 +49,10 @@ LIMITS = {
     "orders_filtered": 9,
     "orders_search": 11,
     # + the current tariff (the buy button's price); + the parcel's consent history and its
-    # tariff's payouts (the promise clocks): constant
+    # tariff's payouts (the promise clocks): constant. Both read the order's voided waybill numbers
+    # (its shipping timeline): one more, constant
     "order_detail": 14,
-    "evidence": 13,
+    "evidence": 14,
     "claims": 11,
     "ledger": 7,
     "inbox": 7,
