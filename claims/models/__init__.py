@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from carriers.choices import ComplaintType, Promise
 from yinzunda.private_files import private_storage
 
+from .rollups import MerchantCarrierDay
 from .scorecard import CarrierWeekScore
 
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore",
+    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore", "MerchantCarrierDay",
 ]
 
 
