@@ -88,7 +88,7 @@ class Waybill(models.Model):
             # Parcels the tier can still be bought for (the order list's "eligible" filter probes
             # this small index per order of the merchant instead of the index of all waybills).
             models.Index(
-                fields=["order"], include=["carrier"], name="waybill_buyable",
+                fields=["order"], name="waybill_buyable",
                 condition=Q(is_platform_issued=True, delivered_at__isnull=True) & ~Q(status__in=FINISHED_STATUSES),
             ),
         ]
