@@ -16,11 +16,12 @@ from yinzunda.private_files import private_storage
 from yinzunda.texts import render
 
 from .notifications import Notification
+from .rollups import MerchantCarrierDay
 from .scorecard import CarrierWeekScore
 
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore",
+    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore", "MerchantCarrierDay",
 ]
 
 

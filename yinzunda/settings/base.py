@@ -227,14 +227,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yinzunda.tasks.outbox_purge",
         "schedule": timedelta(hours=1),
     },
-    "claims-route-stale-complaints": {
-        "task": "claims.tasks.complaints_sweep_unrouted",
-        "schedule": timedelta(minutes=1),
-    },
-    "claims-auto-accept-overdue": {
-        "task": "claims.tasks.claims_auto_accept_overdue",
-        "schedule": timedelta(minutes=1),
-    },
+    "claims-route-stale-complaints": {"task": "claims.tasks.complaints_sweep_unrouted", "schedule": timedelta(minutes=1)},
+    "claims-auto-accept-overdue": {"task": "claims.tasks.claims_auto_accept_overdue", "schedule": timedelta(minutes=1)},
+    "claims-rollups-compact": {"task": "claims.tasks.rollups_compact", "schedule": timedelta(minutes=5)},
     "claims-ledger-balance-check": {
         "task": "claims.tasks.ledger_balance_check",
         "schedule": timedelta(hours=1),
