@@ -13,6 +13,9 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from .tracking_partitions import *  # noqa: F403  (events partitions, retention, dedup horizon)
+from .tracking_partitions import EVENTS_PARTITIONS_BEAT, POSTGRES_ENGINES
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 def env_bool(name: str, default: bool) -> bool:
@@ -123,6 +126,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Health-checked persistent connections: after a database restart the next request reconnects.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = POSTGRES_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+INSTALLED_APPS += ["psqlextra"] if DATABASES["default"]["ENGINE"] == "psqlextra.backend" else []  # pgpartition
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -225,14 +230,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yinzunda.tasks.outbox_purge",
         "schedule": timedelta(hours=1),
     },
-    "claims-route-stale-complaints": {
-        "task": "claims.tasks.complaints_sweep_unrouted",
-        "schedule": timedelta(minutes=1),
-    },
-    "claims-auto-accept-overdue": {
-        "task": "claims.tasks.claims_auto_accept_overdue",
-        "schedule": timedelta(minutes=1),
-    },
+    "claims-route-stale-complaints": {"task": "claims.tasks.complaints_sweep_unrouted", "schedule": timedelta(minutes=1)},
+    "claims-auto-accept-overdue": {"task": "claims.tasks.claims_auto_accept_overdue", "schedule": timedelta(minutes=1)},
     "claims-ledger-balance-check": {
         "task": "claims.tasks.ledger_balance_check",
         "schedule": timedelta(hours=1),
@@ -246,10 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.scorecard_refresh",
         "schedule": timedelta(minutes=int(os.environ.get("YINZUNDA_SCORECARD_REFRESH_MINUTES", "10"))),
     },
-    "carriers-retry-webhooks": {
-        "task": "carriers.tasks.webhooks_sweep_pending",
-        "schedule": timedelta(minutes=1),
-    },
+    "carriers-retry-webhooks": {"task": "carriers.tasks.webhooks_sweep_pending", "schedule": timedelta(minutes=1)},
+    **EVENTS_PARTITIONS_BEAT,
     "claims-inbox-daily-digest": {
         "task": "claims.tasks.notification_digests_send",
         "schedule": crontab(hour=8, minute=0),
