@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from psqlextra.types import PostgresPartitioningMethod
 
 from .choices import DROP_METHODS, ConsentMethod, DeliveryMethod, EventCode
 
@@ -181,7 +182,6 @@ class WaybillSequence(models.Model):
 if settings.DATABASES["default"]["ENGINE"] == "psqlextra.backend":
     from psqlextra.models import PostgresPartitionedModel
     from psqlextra.models.partitioned import PostgresPartitionedModelMeta
-    from psqlextra.types import PostgresPartitioningMethod
 
     class _IdKeyedPartitionedMeta(PostgresPartitionedModelMeta):
         """Django keeps `id` as the primary key: claims and consents point at one event by id.
@@ -201,10 +201,6 @@ if settings.DATABASES["default"]["ENGINE"] == "psqlextra.backend":
 
         class Meta:
             abstract = True
-
-        class PartitioningMeta:
-            method = PostgresPartitioningMethod.RANGE
-            key = ["occurred_at"]
 else:  # SQLite (`make run`): the plain table
     class _TrackingEventBase(models.Model):
         class Meta:
@@ -241,6 +237,10 @@ class TrackingEvent(_TrackingEventBase):
     late = models.BooleanField(_("迟报"), default=False, db_default=False)
 
     objects = TrackingEventQuerySet.as_manager()
+
+    class PartitioningMeta:  # read by psqlextra on PostgreSQL; SQLite ignores it
+        method = PostgresPartitioningMethod.RANGE
+        key = ["occurred_at"]
 
     class Meta:
         ordering = ["occurred_at", "id"]

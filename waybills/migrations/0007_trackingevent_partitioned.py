@@ -26,6 +26,13 @@ def _fetch(cursor, sql, params=()):
     return cursor.fetchall()
 
 
+def _rename_away(cursor, q) -> None:
+    """The table and its primary key step aside: the new table takes both names."""
+    for name, in _fetch(cursor, "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", [TABLE]):
+        cursor.execute(f"ALTER TABLE {q(TABLE)} RENAME CONSTRAINT {q(name)} TO {q(OLD + '_pkey')}")
+    cursor.execute(f"ALTER TABLE {q(TABLE)} RENAME TO {q(OLD)}")
+
+
 def partition_events_table(schema_editor) -> None:
     """The PostgreSQL conversion (also run by tests on a table of stored rows)."""
     from datetime import UTC, datetime, timedelta
@@ -47,7 +54,7 @@ def partition_events_table(schema_editor) -> None:
         last_value, is_called = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # noqa: S608
         first, rows = _fetch(cursor, f"SELECT min(occurred_at), count(*) FROM {q(TABLE)}")[0]  # noqa: S608
 
-        cursor.execute(f"ALTER TABLE {q(TABLE)} RENAME TO {q(OLD)}")
+        _rename_away(cursor, q)
         cursor.execute(
             f"CREATE TABLE {q(TABLE)} (LIKE {q(OLD)} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS "
             f"INCLUDING STORAGE INCLUDING COMMENTS, PRIMARY KEY (id, occurred_at)) PARTITION BY RANGE (occurred_at)"
@@ -69,9 +76,6 @@ def partition_events_table(schema_editor) -> None:
         new_sequence = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])[0][0]
         cursor.execute("SELECT setval(%s, %s, %s)", [new_sequence, last_value, is_called])
         cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {q(TABLE + '_id_seq')}")
-        for name, in _fetch(cursor, "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
-                                    "AND contype = 'p'", [TABLE]):
-            cursor.execute(f"ALTER TABLE {q(TABLE)} RENAME CONSTRAINT {q(name)} TO {q(TABLE + '_pkey')}")
         # Indexes are built on the filled partitions, each once.
         cursor.execute(f"ALTER TABLE {q(TABLE)} ADD CONSTRAINT {q(NEW_UNIQUE.name)} UNIQUE (carrier_id, event_id, occurred_at)")
         cursor.execute(f"CREATE INDEX {q(WAYBILL_INDEX)} ON {q(TABLE)} (waybill_id, occurred_at)")
@@ -87,7 +91,7 @@ def unpartition_events_table(schema_editor) -> None:
                                  "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [TABLE])
         sequence = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])[0][0]
         last_value, is_called = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # noqa: S608
-        cursor.execute(f"ALTER TABLE {q(TABLE)} RENAME TO {q(OLD)}")
+        _rename_away(cursor, q)
         cursor.execute(
             f"CREATE TABLE {q(TABLE)} (LIKE {q(OLD)} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS "
             f"INCLUDING STORAGE INCLUDING COMMENTS, PRIMARY KEY (id))"
