@@ -134,7 +134,9 @@ def index_sizes(url: str) -> dict[str, int]:
     conn = connect(url)
     with conn.cursor() as cursor:
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index"
+            # A partitioned table's index is the sum of its partitions' indexes.
+            "SELECT indexrelid::regclass::text,"
+            " (SELECT sum(pg_relation_size(relid))::bigint FROM pg_partition_tree(indexrelid)) FROM pg_index"
             " WHERE indrelid = 'waybills_trackingevent'::regclass ORDER BY 1"
         )
         sizes = dict(cursor.fetchall())

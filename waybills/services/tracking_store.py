@@ -35,12 +35,7 @@ WITH ins AS (
               delivery_method text, proof_type text, proof_url text, note text, late boolean)
     -- The same id with another occurred_at within the horizon is a duplicate too. The batch's
     -- bounds are constants, so only the partitions within the horizon are probed.
-    WHERE NOT EXISTS (
-        SELECT 1 FROM waybills_trackingevent e
-        WHERE e.carrier_id = %s AND e.event_id = u.event_id
-          AND e.occurred_at BETWEEN %s AND %s
-          AND e.occurred_at BETWEEN u.occurred_at - %s AND u.occurred_at + %s
-    )
+    {{horizon_check}}
     ON CONFLICT (carrier_id, event_id, occurred_at) DO NOTHING
     RETURNING id, waybill_id, code, occurred_at, delivery_method
 ), latest AS (
@@ -71,6 +66,14 @@ WITH ins AS (
 SELECT count(*), coalesce(array_agg(DISTINCT waybill_id), '{{}}')
 FROM ins
 """  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
+_HORIZON_CHECK = """WHERE NOT EXISTS (
+        SELECT 1 FROM waybills_trackingevent e
+        WHERE e.carrier_id = %s AND e.event_id = u.event_id
+          AND e.occurred_at BETWEEN %s AND %s
+          AND e.occurred_at BETWEEN u.occurred_at - %s AND u.occurred_at + %s
+    )"""
+_STORE_SQL_CHECKED = _STORE_SQL.replace("{horizon_check}", _HORIZON_CHECK)
+_STORE_SQL_UNCHECKED = _STORE_SQL.replace("{horizon_check}", "")  # horizon 0: the unique index alone
 _COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
             "proof_type", "proof_url", "note", "late")
 
@@ -85,9 +88,13 @@ def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[
             ensure_ascii=False,
         )
         horizon = settings.YINZUNDA_EVENT_ID_HORIZON
-        low, high = _bounds(rows, horizon)
+        if horizon:
+            low, high = _bounds(rows, horizon)
+            sql, params = _STORE_SQL_CHECKED, [carrier.pk, now, document, carrier.pk, low, high, horizon, horizon, now]
+        else:
+            sql, params = _STORE_SQL_UNCHECKED, [carrier.pk, now, document, now]
         with connection.cursor() as cursor:
-            cursor.execute(_STORE_SQL, [carrier.pk, now, document, carrier.pk, low, high, horizon, horizon, now])
+            cursor.execute(sql, params)
             inserted, candidates = cursor.fetchone()
         return inserted, list(candidates)
     return _events_store_portable(carrier=carrier, rows=rows, now=now)
