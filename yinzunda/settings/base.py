@@ -293,7 +293,7 @@ SPECTACULAR_SETTINGS = {
         "非 2xx 应答按 30 秒起、逐次加倍（最长 6 小时，±20% 抖动）的间隔重试 3 天；"
         "漏收的事件可用 `GET /api/v1/carrier/webhook-events` 补收（保留 31 天）。"
     ),
-    "VERSION": "1.2.0",  # docs/API_CHANGELOG.md
+    "VERSION": "1.2.1",  # docs/API_CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}], "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
     "COMPONENT_SPLIT_REQUEST": True,
