@@ -172,9 +172,19 @@ def consents_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> list
     evidence = {row["event_id"]: row["consent_evidence"] for row in rows if row.get("consent_evidence")}
     if not evidence:
         return []
-    found = _stored_within_horizon(carrier=carrier, rows=[row for row in rows if row["event_id"] in evidence])
-    matched = {pk: row["event_id"] for row in rows if row["event_id"] in evidence and (pk := _match(found, row))}
-    events = list(TrackingEvent.objects.filter(pk__in=list(matched)).select_related("waybill"))
+    # The stored scan each row repeats (or is): same id within the horizon, one read of the
+    # partitions within it.
+    low, high = _bounds(rows, settings.YINZUNDA_EVENT_ID_HORIZON)
+    stored = {
+        event.pk: event for event in TrackingEvent.objects.filter(
+            carrier=carrier, event_id__in=list(evidence), occurred_at__range=(low, high)
+        ).select_related("waybill")
+    }
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    for event in stored.values():
+        found.setdefault(event.event_id, []).append((event.occurred_at, event.pk))
+    matched = {_match(found, row) for row in rows if row["event_id"] in evidence} - {None}
+    events = [stored[pk] for pk in sorted(matched)]
     recorded = set(
         DeliveryConsent.objects.filter(tracking_event__in=events).values_list("tracking_event_id", flat=True)
     )
