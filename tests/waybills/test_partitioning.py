@@ -225,3 +225,23 @@ def test_the_conversion_keeps_every_row_its_id_and_the_sequence():
     result = tracking_events_ingest(carrier=carrier, events=[_scan(waybill, "after-1", timezone.now())])
     assert result.accepted == 1
     assert TrackingEvent.objects.get(event_id="after-1").pk > before[-1][0]
+
+
+@pytest.mark.django_db
+def test_the_beat_task_and_pgpartition_create_the_partitions_ahead(settings):
+    from django.core.management import call_command
+
+    from waybills.tasks import events_partitions_maintain as task
+
+    # given: two more partitions wanted ahead than exist
+    assert "waybills-events-partitions" in settings.CELERY_BEAT_SCHEDULE
+    settings.YINZUNDA_EVENTS_PARTITIONS_AHEAD = 6
+    wanted = [p.table() for p in strategy().to_create()]
+    assert sum(name in _partitions() for name in wanted) == 4
+    # when: the beat task runs
+    task.delay()
+    # then: all six exist; pgpartition, run next, has nothing to do
+    assert all(name in _partitions() for name in wanted)
+    settings.YINZUNDA_EVENTS_PARTITIONS_AHEAD = 7
+    call_command("pgpartition", "--yes", "--skip-delete")
+    assert strategy().covering(timezone.now())[-1].table() in _partitions()
