@@ -66,12 +66,16 @@ WITH ins AS (
 SELECT count(*), coalesce(array_agg(DISTINCT waybill_id), '{{}}')
 FROM ins
 """  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
-_HORIZON_CHECK = """WHERE NOT EXISTS (
-        SELECT 1 FROM waybills_trackingevent e
+# LATERAL … LIMIT 1: one probe of the unique index per row and partition within the horizon,
+# never a hash of all the carrier's scans in the window (a plan PostgreSQL may pick for NOT EXISTS).
+_HORIZON_CHECK = """LEFT JOIN LATERAL (
+        SELECT true AS seen FROM waybills_trackingevent e
         WHERE e.carrier_id = %s AND e.event_id = u.event_id
           AND e.occurred_at BETWEEN %s AND %s
           AND e.occurred_at BETWEEN u.occurred_at - %s AND u.occurred_at + %s
-    )"""
+        LIMIT 1
+    ) d ON true
+    WHERE d.seen IS NULL"""
 _STORE_SQL_CHECKED = _STORE_SQL.replace("{horizon_check}", _HORIZON_CHECK)
 _STORE_SQL_UNCHECKED = _STORE_SQL.replace("{horizon_check}", "")  # horizon 0: the unique index alone
 _COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
