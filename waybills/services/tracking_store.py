@@ -24,15 +24,17 @@ def _sql_status_case() -> str:
 # One statement: insert the new events (duplicates skipped by the unique constraint), then move
 # each touched waybill to its latest event's status, if that is later than the status it has.
 _STORE_SQL = f"""
-WITH ins AS (
+WITH u AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(%s::jsonb)
+         AS u(waybill_id bigint, event_id text, code text, occurred_at timestamptz, location text,
+              delivery_method text, proof_type text, proof_url text, note text, late boolean)
+), ins AS (
     INSERT INTO waybills_trackingevent
         (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
          proof_type, proof_url, note, received_at, late)
     SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
            u.proof_type, u.proof_url, u.note, %s, u.late
-    FROM jsonb_to_recordset(%s::jsonb)
-         AS u(waybill_id bigint, event_id text, code text, occurred_at timestamptz, location text,
-              delivery_method text, proof_type text, proof_url text, note text, late boolean)
+    FROM u
     -- The same id with another occurred_at within the horizon is a duplicate too. The batch's
     -- bounds are constants, so only the partitions within the horizon are probed.
     {{horizon_check}}
@@ -66,16 +68,15 @@ WITH ins AS (
 SELECT count(*), coalesce(array_agg(DISTINCT waybill_id), '{{}}')
 FROM ins
 """  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
-# LATERAL … LIMIT 1: one probe of the unique index per row and partition within the horizon,
-# never a hash of all the carrier's scans in the window (a plan PostgreSQL may pick for NOT EXISTS).
-_HORIZON_CHECK = """LEFT JOIN LATERAL (
-        SELECT true AS seen FROM waybills_trackingevent e
-        WHERE e.carrier_id = %s AND e.event_id = u.event_id
+# The batch's ids as one array: each partition within the horizon is read once for just those
+# ids (a few ms per 1,000 events), whatever plan PostgreSQL picks; a plain correlated NOT EXISTS
+# may hash every scan of the carrier in the window instead (docs/PERFORMANCE.md).
+_HORIZON_CHECK = """WHERE NOT EXISTS (
+        SELECT 1 FROM waybills_trackingevent e
+        WHERE e.carrier_id = %s AND e.event_id = ANY(ARRAY(SELECT event_id FROM u)) AND e.event_id = u.event_id
           AND e.occurred_at BETWEEN %s AND %s
           AND e.occurred_at BETWEEN u.occurred_at - %s AND u.occurred_at + %s
-        LIMIT 1
-    ) d ON true
-    WHERE d.seen IS NULL"""
+    )"""
 _STORE_SQL_CHECKED = _STORE_SQL.replace("{horizon_check}", _HORIZON_CHECK)
 _STORE_SQL_UNCHECKED = _STORE_SQL.replace("{horizon_check}", "")  # horizon 0: the unique index alone
 _COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
@@ -94,9 +95,9 @@ def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[
         horizon = settings.YINZUNDA_EVENT_ID_HORIZON
         if horizon:
             low, high = _bounds(rows, horizon)
-            sql, params = _STORE_SQL_CHECKED, [carrier.pk, now, document, carrier.pk, low, high, horizon, horizon, now]
+            sql, params = _STORE_SQL_CHECKED, [document, carrier.pk, now, carrier.pk, low, high, horizon, horizon, now]
         else:
-            sql, params = _STORE_SQL_UNCHECKED, [carrier.pk, now, document, now]
+            sql, params = _STORE_SQL_UNCHECKED, [document, carrier.pk, now, now]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             inserted, candidates = cursor.fetchone()
