@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,7 +189,7 @@ def test_a_waybills_history_reads_only_the_partitions_from_its_issue_on():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # then: at most its issue week, the weeks since, the ones ahead and the DEFAULT partition
-    read = {line.split(" on ")[1].split()[0] for line in plan.splitlines() if " on waybills_trackingevent_" in line}
+    read = set(re.findall(r"(?:Seq Scan|Index Scan using \S+|Index Only Scan using \S+|Bitmap Heap Scan) on (\S+)", plan))
     assert all_partitions > 50
     assert 1 < len(read) <= 4 + 4 + 1, plan
 
