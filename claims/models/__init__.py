@@ -158,8 +158,10 @@ class Claim(models.Model):
         Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
     )
     trigger = models.CharField(_("来源"), max_length=16, choices=Trigger.choices)
+    # No database constraint: the events table is partitioned by occurred_at (waybills 0007).
     source_event = models.OneToOneField(
-        "waybills.TrackingEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+        "waybills.TrackingEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="claim",
+        db_constraint=False,
     )
     waybill = models.ForeignKey("waybills.Waybill", on_delete=models.PROTECT, related_name="claims")
     carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="claims")

@@ -58,7 +58,7 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     waybill = getattr(order, "waybill", None)
     purchases = sorted(order.purchases.all(), key=lambda p: p.purchased_at)
     events = (
-        list(TrackingEvent.objects.filter(waybill=waybill).order_by("occurred_at", "id"))
+        list(TrackingEvent.objects.of_waybill(waybill).order_by("occurred_at", "id"))
         if waybill
         else []
     )

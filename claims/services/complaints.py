@@ -17,7 +17,7 @@ from carriers.choices import COMPLAINT_PROMISE, ComplaintType
 from orders.models import Order
 from orders.selectors.orders import purchase_active_with_payout
 from orders.selectors.promises import promise_states
-from waybills.models import Waybill
+from waybills.models import TrackingEvent, Waybill
 from waybills.promises import breach_record
 from waybills.selectors import waybill_consents
 from yinzunda.db import commit_without_waiting_for_disk
@@ -113,7 +113,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         promise = COMPLAINT_PROMISE.get(complaint.complaint_type, "")
         events, states = [], []
         if waybill is not None and purchase is not None:
-            events = list(waybill.events.order_by("occurred_at", "id"))
+            events = list(TrackingEvent.objects.of_waybill(waybill).order_by("occurred_at", "id"))
             states = promise_states(
                 tariff=purchase.tariff, events=events, consents=list(waybill_consents(waybill=waybill)), now=now,
                 covered_only=False,

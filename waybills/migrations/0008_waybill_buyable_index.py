@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('waybills', '0006_waybill_promise_due'),
+        ('waybills', '0007_trackingevent_partitioned'),
     ]
 
     operations = [

@@ -14,6 +14,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 from .contact import YINZUNDA_SUPPORT_CONTACT, YINZUNDA_SUPPORT_HOURS, YINZUNDA_SUPPORT_PHONE  # noqa: F401  (per language)
+from .tracking_partitions import *  # noqa: F403  (events partitions, retention, dedup horizon)
+from .tracking_partitions import EVENTS_PARTITIONS_BEAT, POSTGRES_ENGINES
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -125,6 +127,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Health-checked persistent connections: after a database restart the next request reconnects.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = POSTGRES_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+INSTALLED_APPS += ["psqlextra"] if DATABASES["default"]["ENGINE"] == "psqlextra.backend" else []  # pgpartition
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -243,10 +247,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.scorecard_refresh",
         "schedule": timedelta(minutes=int(os.environ.get("YINZUNDA_SCORECARD_REFRESH_MINUTES", "10"))),
     },
-    "carriers-retry-webhooks": {
-        "task": "carriers.tasks.webhooks_sweep_pending",
-        "schedule": timedelta(minutes=1),
-    },
+    "carriers-retry-webhooks": {"task": "carriers.tasks.webhooks_sweep_pending", "schedule": timedelta(minutes=1)},
+    **EVENTS_PARTITIONS_BEAT,
     "claims-inbox-daily-digest": {
         "task": "claims.tasks.notification_digests_send",
         "schedule": crontab(hour=8, minute=0),
@@ -293,7 +295,7 @@ SPECTACULAR_SETTINGS = {
         "非 2xx 应答按 30 秒起、逐次加倍（最长 6 小时，±20% 抖动）的间隔重试 3 天；"
         "漏收的事件可用 `GET /api/v1/carrier/webhook-events` 补收（保留 31 天）。"
     ),
-    "VERSION": "1.2.0",  # docs/API_CHANGELOG.md
+    "VERSION": "1.2.1",  # docs/API_CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}], "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
     "COMPONENT_SPLIT_REQUEST": True,
