@@ -116,8 +116,9 @@ def seed(count: int) -> None:
     numbers = waybill_numbers_allocate(carrier=carrier, count=count)
     delivered_at = now - timedelta(hours=2)
     waybills = Waybill.objects.bulk_create([
+        # issued before its scans, as ingestion requires (a scan older than its waybill is refused)
         Waybill(number=number, carrier=carrier, order=order, service_codes=[settings.YINZUNDA_SERVICE_CODE],
-                status="delivered", status_at=delivered_at, delivery_method="station", delivered_at=delivered_at)
+                created_at=delivered_at - timedelta(days=2), status="delivered", status_at=delivered_at, delivery_method="station", delivered_at=delivered_at)
         for number, order in zip(numbers, orders, strict=True)
     ])
     TrackingEvent.objects.bulk_create([

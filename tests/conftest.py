@@ -94,7 +94,10 @@ def _test_database_dropped_at_the_end(django_db_setup, django_db_blocker):
     "being accessed by other users" and leave the database behind; they are ended first."""
     yield
     with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
+        # Only when the connection points at the test database (a run of tests that never touch
+        # the database leaves it on the configured name, which may not exist here).
+        on_test_database = connection.settings_dict["NAME"] == connection.settings_dict["TEST"]["NAME"]
+        if connection.vendor == "postgresql" and on_test_database:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

@@ -82,9 +82,18 @@ def test_no_module_over_400_lines():
     assert not oversized, oversized
 
 
+# module -> the one module it may import inside a function, and why
+LATE_IMPORTS = {
+    # django-postgres-extra cannot even be imported without its PostgreSQL backend; the beat task
+    # returns before importing it on the SQLite first run
+    "waybills/tasks.py": ".partitioning",
+}
+
+
 def test_no_first_party_import_inside_a_function():
     """Imports inside functions are how cycles hide; only the benchmarks, which set Django up in a
-    child process before importing the project, may import late."""
+    child process before importing the project, may import late, and the modules named in
+    LATE_IMPORTS for the reason given there (grimp still sees them: the cycle test covers them)."""
     hidden = []
     for path in _source_files():
         if path.parts[len(ROOT.parts)] == "benchmarks":
@@ -99,6 +108,9 @@ def test_no_first_party_import_inside_a_function():
                 elif isinstance(inner, ast.Import):
                     names = [alias.name for alias in inner.names]
                 else:
+                    continue
+                allowed = LATE_IMPORTS.get(str(path.relative_to(ROOT)))
+                if isinstance(inner, ast.ImportFrom) and allowed == "." * inner.level + (inner.module or ""):
                     continue
                 if any(n == "." or n.split(".")[0] in PACKAGES for n in names):
                     hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")

@@ -58,7 +58,8 @@ def test_with_database_and_redis_urls_it_runs_on_postgresql_and_a_real_broker():
         "DATABASE_URL": "postgres://u:p@db:5432/yz",
         "REDIS_URL": "redis://redis:6379/0",
     })
-    assert shown["engine"] == "django.db.backends.postgresql"
+    # django-postgres-extra's backend (the partitioned tracking events), PostgreSQL underneath
+    assert shown["engine"] == "psqlextra.backend"
     assert shown["eager"] is False
     assert shown["broker"] == "redis://redis:6379/0"
     assert shown["cache"] == "yinzunda.cache.ResilientRedisCache"
