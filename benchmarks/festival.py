@@ -28,7 +28,8 @@ and — at the end, gunicorn and the worker stopped — what each index and fore
 insert (benchmarks/festival_costs.py). It fails loudly unless every accepted event is stored
 exactly once, every expected breach has exactly one claim and no other parcel has one, and
 every waybill ends at its latest scan. Options: --prefill N --hour-events N --batch-size N
---rounds N --concurrency N --workers N --costs-batches N --rebuild; --smoke: 20,000 prefilled
+--rounds N --concurrency N --workers N --costs-batches N --costs-repeats N --rebuild; --costs-only runs
+the index-cost probe alone on the kept prefill; --smoke: 20,000 prefilled
 events, an hour of 3,000 in batches of 200, in `<name>_bench_festival_smoke`, dropped afterwards.
 """
 from __future__ import annotations
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--costs-batches", type=int, default=10, help="batches per variant of the index-cost probe")
     parser.add_argument("--costs-repeats", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true", help="drop the kept prefill and build it again")
+    parser.add_argument("--costs-only", action="store_true", help="only the index-cost probe (no servers, no hour)")
     return parser
 
 
@@ -140,12 +142,16 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     run, now = uuid.uuid4().hex[:6], datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "hour.json"
-        _child(f"import benchmarks.festival_stream as s; s.world({run!r}, {args.hour_events}, {args.batch_size}, "
+        events = args.costs_batches * args.batch_size if args.costs_only else args.hour_events
+        _child(f"import benchmarks.festival_stream as s; s.world({run!r}, {events}, {args.batch_size}, "
                f"{now.isoformat()!r}, {str(out)!r})", quiet)
         hour = json.loads(out.read_text())
     batches: list[tuple[str, list[dict]]] = hour["batches"]
     twins = {wid: twin for wid, twin, _, _, _ in hour["parcels"]}
     numbers = {number: wid for wid, _, _, _, number in hour["parcels"]}
+    if args.costs_only:
+        costs = festival_costs.measure(url, _cost_batches(hour, twins, numbers, args), repeats=args.costs_repeats)
+        return {"database": database_name(url), "prefill": built, "costs": costs, "load": os.getloadavg()}
     expected = {int(k): v for k, v in hour["expected"].items()}
     mix = hour["mix"]
     print(f"the hour: {sum(len(e) for _, e in batches):,} events in {len(batches)} batches of up to {args.batch_size} "
