@@ -49,7 +49,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import festival_costs
+from benchmarks import festival_checks, festival_costs
 from benchmarks._support import (
     ROOT,
     Processes,
@@ -61,11 +61,9 @@ from benchmarks._support import (
     database_name,
     free_port,
     options_parse,
-    percentile,
     redis_server,
     wait_port,
 )
-from benchmarks.events_probes import statuses_check
 from benchmarks.festival_data import prefill, prefilled
 
 SMOKE = {"prefill": 20_000, "hour_events": 3000, "batch_size": 200, "rounds": 1, "workers": 1,
@@ -137,7 +135,7 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     else:
         print(f"prefill: reusing {built['events']:,} events of {built['parcels']:,} parcels "
               f"(built {built['built_at']} in {built['seconds']:.0f} s)", flush=True)
-    size_before = _database_size(url)
+    size_before = festival_checks.database_size(url)
 
     run, now = uuid.uuid4().hex[:6], datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,15 +207,15 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     load_after = os.getloadavg()
     processes.stop()
 
-    checks = _checks(url, run, hour, expected, numbers, replay_accepted)
-    latency = _latency(url, run, hour, numbers, answered)
-    partitions = _partitions(url)
+    checks = festival_checks.checks(url, run, hour, expected, numbers, replay_accepted)
+    latency = festival_checks.latency(url, run, hour, numbers, answered)
+    partitions = festival_checks.partitions(url)
     costs = festival_costs.measure(url, _cost_batches(hour, twins, numbers, args), repeats=args.costs_repeats)
-    size_after = _database_size(url)
+    size_after = festival_checks.database_size(url)
     api = statistics.median(r[0] for r in rounds)
     copy = statistics.median(r[1] for r in rounds)
     ratio = statistics.median(r[0] / r[1] for r in rounds)
-    stored = _stored_total(url)
+    stored = festival_checks.stored_total(url)
     print(f"API   : {api:,.0f} events/s (median of {len(rounds)} rounds; {args.workers} gunicorn workers, "
           f"{args.concurrency} requests in flight, the watcher's worker running)")
     print(f"COPY  : {copy:,.0f} rows/s (median; one COPY and commit per batch, one connection)")
@@ -350,110 +348,6 @@ def _wait_for_watcher(url: str, breaches: int) -> float:
             sys.exit(f"the watcher did not drain its backlog in {WAIT_SECONDS} s ({breaches} breaches expected)")
     conn.close()
     return time.monotonic() - started
-
-
-def _checks(url: str, run: str, hour: dict, expected: dict[int, str], numbers: dict[str, int],
-            replay_accepted: int) -> dict:
-    """Nothing lost or doubled: stored events, claims per parcel, statuses."""
-    sent = sum(len(events) for _, events in hour["batches"])
-    parcels = [wid for wid, _, _, _, _ in hour["parcels"]] + [twin for _, twin, _, _, _ in hour["parcels"]]
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        # Through the parcels' (waybill_id, occurred_at) index: a LIKE alone would read all 50M rows.
-        counted = ("SELECT count(*), count(DISTINCT (carrier_id, event_id)) FROM waybills_trackingevent"
-                   " WHERE waybill_id = ANY(%s) AND event_id LIKE %s")
-        cursor.execute(counted, [[wid for wid, _, _, _, _ in hour["parcels"]], f"FH-{run}-%"])
-        stored, distinct = cursor.fetchone()
-        cursor.execute(counted, [[twin for _, twin, _, _, _ in hour["parcels"]], f"FC-{run}-%"])
-        copied, copied_distinct = cursor.fetchone()
-        cursor.execute("SELECT waybill_id, count(*), array_agg(breach->>'rule') FROM claims_claim"
-                       " WHERE waybill_id = ANY(%s) GROUP BY waybill_id", [parcels])
-        claims = {wid: (n, rules) for wid, n, rules in cursor.fetchall()}
-    conn.close()
-    last = {number: (None, datetime.fromisoformat(at)) for number, at in hour["last"].items()}
-    wrong_status = statuses_check(url, last)
-    doubled = sorted(wid for wid, (n, _) in claims.items() if n > 1)
-    missing = sorted(set(expected) - set(claims))
-    unexpected = sorted(set(claims) - set(expected))
-    wrong_rule = sorted(wid for wid, rule in expected.items() if wid in claims and claims[wid][1] != [rule])
-    failures = []
-    if stored != sent or distinct != sent:
-        failures.append(f"{sent} events accepted, {stored} stored ({distinct} distinct)")
-    if copied != sent or copied_distinct != sent:
-        failures.append(f"{sent} events COPYed, {copied} stored ({copied_distinct} distinct)")
-    if replay_accepted:
-        failures.append(f"replayed batches stored {replay_accepted} events")
-    if doubled:
-        failures.append(f"{len(doubled)} parcels with more than one claim, e.g. {doubled[:5]}")
-    if missing:
-        failures.append(f"{len(missing)} breaches without a claim, e.g. {missing[:5]}")
-    if unexpected:
-        failures.append(f"{len(unexpected)} claims on parcels that kept their promises, e.g. {unexpected[:5]}")
-    if wrong_rule:
-        failures.append(f"{len(wrong_rule)} claims for another rule than the breach, e.g. {wrong_rule[:5]}")
-    if wrong_status:
-        failures.append(f"{wrong_status} waybills not at their latest scan")
-    return {"ok": not failures, "failures": failures, "sent": sent, "stored": stored, "copied": copied,
-            "claims": sum(n for n, _ in claims.values()), "expected_claims": len(expected),
-            "replay_stored": replay_accepted, "wrong_status": wrong_status}
-
-
-def _latency(url: str, run: str, hour: dict, numbers: dict[str, int], answered: list[float]) -> dict:
-    """Per claim of the hour: its batch's HTTP answer → the claim's opened_at."""
-    batch_of = {wid: batch for wid, _, batch, _, _ in hour["parcels"]}
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT waybill_id, extract(epoch FROM opened_at) FROM claims_claim WHERE waybill_id = ANY(%s)",
-                       [list(batch_of)])
-        rows = cursor.fetchall()
-    conn.close()
-    samples = [(float(opened) - answered[batch_of[wid]]) * 1000 for wid, opened in rows]
-    if not samples:
-        return {"claims": 0}
-    return {"claims": len(samples), "p50_ms": percentile(samples, 0.5), "p99_ms": percentile(samples, 0.99),
-            "max_ms": max(samples), "min_ms": min(samples)}
-
-
-def _partitions(url: str) -> list[dict]:
-    """The events table's leaf partitions with their sizes (heap, indexes, TOAST), newest last; the table
-    itself when it is not partitioned."""
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute(
-            """SELECT t.relid::regclass::text, pg_total_relation_size(t.relid),
-                      pg_get_expr(c.relpartbound, c.oid)
-               FROM pg_partition_tree('waybills_trackingevent') t JOIN pg_class c ON c.oid = t.relid
-               WHERE t.isleaf ORDER BY c.relname"""
-        )
-        rows = cursor.fetchall()
-        if not rows:  # not partitioned: the table is its one "partition"
-            cursor.execute("SELECT 'waybills_trackingevent', pg_total_relation_size('waybills_trackingevent'), NULL")
-            rows = cursor.fetchall()
-    conn.close()
-    return [{"name": name, "bytes": size, "bound": bound} for name, size, bound in rows]
-
-
-def _database_size(url: str) -> int:
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT pg_database_size(current_database())")
-        size = cursor.fetchone()[0]
-    conn.close()
-    return size
-
-
-def _stored_total(url: str) -> int:
-    """Rows in the events table, as ANALYZE estimates them (an exact count would read every partition)."""
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("ANALYZE waybills_trackingevent")
-        cursor.execute("SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c WHERE c.oid IN ("
-                       " SELECT relid FROM pg_partition_tree('waybills_trackingevent') WHERE isleaf"
-                       " UNION SELECT 'waybills_trackingevent'::regclass) AND c.relkind = 'r'")
-        total = cursor.fetchone()[0]
-    conn.commit()
-    conn.close()
-    return int(total or 0)
 
 
 def _cost_batches(hour: dict, twins: dict[int, int], numbers: dict[str, int],
