@@ -24,6 +24,7 @@ messages: $(STAMP)
 
 run: install label-deps
 	$(PY) manage.py migrate --noinput
+	@case "$$DATABASE_URL" in postgres*) $(PY) manage.py pgpartition --yes --skip-delete;; esac  # events partitions ahead
 	$(PY) manage.py seed_demo
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 		echo "Starting Celery workers (queue urgent: routing; queue celery: webhooks, e-mails) and beat against $$REDIS_URL"; \

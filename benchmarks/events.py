@@ -113,6 +113,10 @@ def seed(waybills: int) -> None:
                     service_codes=["SVC-WBHOMEDELIVERY"], created_at=issued_at)
             for n, order in zip(range(have, waybills), orders, strict=True)
         ])
+    if connection.vendor == "postgresql":  # the prefill's month of scans lands in its own partitions
+        from waybills.partitioning import events_partitions_cover
+
+        events_partitions_cover(dj_timezone.now() - timedelta(days=31))
     with connection.cursor() as cursor:
         # CASCADE reaches the ledger (through claims), which refuses TRUNCATE outside maintenance.
         cursor.execute("SET yinzunda.ledger_maintenance = 'on'")

@@ -78,15 +78,17 @@ def prefill(url: str, carrier_id: int, count: int) -> int:
         cursor.execute("SELECT array_agg(id ORDER BY id) FROM waybills_waybill WHERE carrier_id = %s", [carrier_id])
         ids = cursor.fetchone()[0]
         done = 0
+        # Spread over 28 days (from 29 days ago): several time partitions fill, as in production.
+        spread_ms = 28 * 86_400_000 / max(count, 1)
         while done < count:  # 1M rows per statement and commit
             step = min(1_000_000, count - done)
             cursor.execute(
                 "INSERT INTO waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location,"
                 " delivery_method, proof_type, proof_url, note, received_at, late)"
                 " SELECT %s, (%s::bigint[])[1 + (g * 7919) %% %s], 'fill-' || g, 'ARRIVED_AT_HUB',"
-                " now() - interval '29 days' + g * interval '1 millisecond', '杭州转运中心', '', '', '', '', now(), false"
+                " now() - interval '29 days' + g * %s * interval '1 millisecond', '杭州转运中心', '', '', '', '', now(), false"
                 " FROM generate_series(%s::bigint, %s::bigint) AS g",
-                [carrier_id, ids, len(ids), done, done + step - 1],
+                [carrier_id, ids, len(ids), spread_ms, done, done + step - 1],
             )
             conn.commit()
             done += step
@@ -132,7 +134,9 @@ def index_sizes(url: str) -> dict[str, int]:
     conn = connect(url)
     with conn.cursor() as cursor:
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index"
+            # A partitioned table's index is the sum of its partitions' indexes.
+            "SELECT indexrelid::regclass::text,"
+            " (SELECT sum(pg_relation_size(relid))::bigint FROM pg_partition_tree(indexrelid)) FROM pg_index"
             " WHERE indrelid = 'waybills_trackingevent'::regclass ORDER BY 1"
         )
         sizes = dict(cursor.fetchall())

@@ -40,7 +40,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     search_fields = ["reference", "order__order_number", "waybill__number"]
     list_select_related = ["order", "waybill"]
     readonly_fields = [
-        "reference", "order", "waybill", "complaint_type", "description", "status", "decision_reason",
+        "reference", "order", "waybill", "complaint_type", "description", "status", "decision_reason_text",
         "created_at", "routed_at",
     ]
     inlines = [ComplaintPhotoInline]
@@ -53,7 +53,7 @@ class ComplaintAdmin(admin.ModelAdmin):
 class ClaimTransitionInline(admin.TabularInline):
     model = ClaimTransition
     extra = 0
-    fields = ["created_at", "from_status", "to_status", "actor", "actor_user", "actor_carrier", "reason", "evidence"]
+    fields = ["created_at", "from_status", "to_status", "actor", "actor_user", "actor_carrier", "reason_text", "evidence"]
     readonly_fields = fields
     can_delete = False
 

@@ -21,7 +21,7 @@ from .selectors.notifications import (
     notification_digest,
     notification_email_text,
 )
-from .services import claims, complaints, ledger, scorecard, settlements, watcher
+from .services import claims, complaints, ledger, rollups, scorecard, settlements, watcher
 from .services.notifications import notifications_mark_digested
 
 logger = logging.getLogger(__name__)
@@ -164,3 +164,9 @@ def settlements_issue_daily() -> list[int]:
 def scorecard_refresh() -> int:
     """Beat: recompute the carrier scorecard's rollup for this week and last week."""
     return scorecard.scorecard_refresh()
+
+
+@shared_task
+def rollups_compact() -> int:
+    """Beat: fold the dashboard rollups' delta rows, so the overview sums one row per day."""
+    return rollups.rollups_compact()

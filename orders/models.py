@@ -219,3 +219,34 @@ def ledger_memo_text(*, kind: str, memo: str, order_number: str, claim_id: int |
     if kind == LedgerEntry.Kind.COMPENSATION and claim_id and carrier_name:
         return gettext(gettext_noop("索赔 #%(id)s 赔付（%(carrier)s）")) % {"id": claim_id, "carrier": carrier_name}
     return memo
+
+
+class MerchantDay(models.Model):
+    """One merchant's orders and ledger totals of one UTC day: a rollup, never written by Python.
+
+    PostgreSQL appends a delta row in the same transaction as every write on orders and the
+    ledger (statement triggers, migration 0007; yinzunda.rollups), so the quota's 30-day order
+    count and the money summaries sum a few dozen rows instead of scanning the period. A figure
+    is the SUM over a key's rows; claims.tasks.rollups_compact folds them into one now and then.
+    Days are UTC dates so the rollup never depends on the TIME_ZONE setting; a window that
+    starts inside a day reads that partial day from the rows themselves (orders.selectors.rollups).
+    No foreign-key constraint: derived rows never lock the merchant row.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    day = models.DateField(_("日期（UTC）"))
+    orders = models.IntegerField(_("订单"), default=0)
+    fee = models.DecimalField(_("服务费"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    fee_refund = models.DecimalField(_("服务费退款"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    compensation = models.DecimalField(_("快递赔付"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    reversal = models.DecimalField(_("冲正"), max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("商家日汇总")
+        verbose_name_plural = _("商家日汇总")
+        indexes = [models.Index(fields=["merchant", "day"], name="merchant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.day}: {self.orders}"

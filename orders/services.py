@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from carriers.selectors import tariff_current
-from waybills.models import Waybill
+from waybills.models import FINISHED_STATUSES, Waybill
 from waybills.services.service_flags import waybill_service_add, waybill_service_remove
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.errors import NotFound
@@ -21,14 +21,10 @@ from yinzunda.money import CENT, money
 
 from .errors import PurchaseRefused
 from .models import LedgerEntry, Merchant, Order, YinzundaPurchase
+from .selectors.rollups import orders_since
 
 # Parcels past delivery or on their way back: too late to buy the tier.
-NOT_BUYABLE_STATUSES = frozenset({
-    Waybill.Status.DELIVERED,
-    Waybill.Status.RETURNED,
-    Waybill.Status.RETURN_SCHEDULED,
-    Waybill.Status.RETURN_PICKED_UP,
-})
+NOT_BUYABLE_STATUSES = FINISHED_STATUSES
 
 # The one purchase-eligibility rule (DESIGN §3.2), as conditions on the order's waybill: a field
 # lookup, the value it must have, and the refusal when it has not. `purchase_refusal_reason`
@@ -108,10 +104,13 @@ class QuotaStatus:
 
 
 def merchant_quota(*, merchant: Merchant, now=None) -> QuotaStatus:
-    """The recommended share (quota_percent) of the trailing 30-day daily order average."""
+    """The recommended share (quota_percent) of the trailing 30-day daily order average.
+
+    The 30-day count comes from the daily rollup (orders.MerchantDay) and at most one partial
+    day of rows; today's purchases are an index range of today only."""
     now = now or timezone.now()
     since = now - timedelta(days=30)
-    orders_30d = Order.objects.filter(merchant=merchant, created_at__gte=since).count()
+    orders_30d = orders_since(merchant=merchant, since=since)
     daily_average = (Decimal(orders_30d) / Decimal(30)).quantize(CENT)
     allowed = int((daily_average * merchant.quota_percent / Decimal(100)).to_integral_value(rounding=ROUND_HALF_UP))
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -180,6 +179,10 @@ def purchase_create(*, merchant: Merchant, order_id: int, user=None, now=None) -
 def purchase_cancel(*, merchant: Merchant, purchase_id: int, now=None) -> YinzundaPurchase:
     """Cancel before pickup: the fee is refunded."""
     now = now or timezone.now()
+    # The merchant row first, as purchase_create does: both then lock the carrier's webhook
+    # sequence, and a cancel that took the merchant's key-share lock only at commit deadlocked
+    # with a purchase of the same merchant and carrier holding the merchant row.
+    list(Merchant.objects.select_for_update().filter(pk=merchant.pk).values_list("pk", flat=True))
     try:
         purchase = (
             YinzundaPurchase.objects.select_for_update(of=("self",))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from carriers.models import Carrier
 from carriers.selectors import tariff_current
-from waybills.models import VoidedWaybill, Waybill
+from waybills.models import TrackingEvent, VoidedWaybill, Waybill
 from waybills.services.issue import IssueRequest, waybills_issue
 from waybills.services.service_flags import waybill_service_add
 from yinzunda.errors import NotFound
@@ -123,7 +123,7 @@ def shipment_void(*, merchant: Merchant, order_id: int, user=None, now: datetime
     waybill = Waybill.objects.select_for_update().filter(order=order).first()
     if waybill is None:
         raise ShipmentRefused(_("订单尚未发货"), field="order")
-    if waybill.status != Waybill.Status.CREATED or waybill.events.exists():
+    if waybill.status != Waybill.Status.CREATED or TrackingEvent.objects.of_waybill(waybill).exists():
         raise ShipmentRefused(_("包裹已揽收，面单不能作废"), field="order")
     if YinzundaPurchase.objects.filter(order=order, status=YinzundaPurchase.Status.ACTIVE).exists():
         raise ShipmentRefused(_("请先取消音尊达（退款）再作废面单"), field="order")

@@ -120,10 +120,13 @@ def _complaints(figures: dict, output: str) -> None:
 
 def _dashboard(figures: dict, output: str) -> None:
     assert figures["orders"] == dashboard.SMOKE["orders"]
+    # the measured shop is one of SMOKE["merchants"] of the same volume
+    assert figures["all_orders"] == dashboard.SMOKE["orders"] * dashboard.SMOKE["merchants"]
     assert figures["claims"] > 0 and figures["notifications"] > 0
-    assert len(figures["pages"]) == 12
+    assert len(figures["pages"]) == 14
     for label, page in figures["pages"].items():
         assert page["samples"] == dashboard.SMOKE["requests"], label
+        assert page["cold_p95_ms"] > 0 and page["warm_p95_ms"] > 0, label
         assert f"| {label} |" in output
 
 

@@ -400,7 +400,14 @@ def test_tracking_event_id_is_unique_per_carrier():
     waybill = WaybillFactory()
     make_event(waybill, event_id="E-1")
     make_event(WaybillFactory(), event_id="E-1")  # another carrier's own id space
-    refused(lambda: make_event(waybill, event_id="E-1"), "tracking_event_unique_per_carrier")
+    # The same scan again (same occurred_at: the partition key is part of the key; PostgreSQL
+    # names the partition's index); another occurred_at is judged by the ingest's horizon check
+    # (tests/waybills/test_partitioning.py).
+    refused(lambda: make_event(waybill, event_id="E-1"), r"\(carrier_id, event_id, occurred_at\)=")
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, TrackingEvent._meta.db_table)
+    key = constraints["tracking_event_unique_per_carrier_time"]
+    assert key["unique"] and key["columns"] == ["carrier_id", "event_id", "occurred_at"]
 
 
 @pytest.mark.parametrize(

@@ -68,3 +68,14 @@ def test_operator_login_lands_on_disputed_claims(client, django_user_model):
     response = client.post(reverse("login"), {"username": "ops", "password": "pass-word-123"})
     assert response.status_code == 302
     assert response.url == reverse("staff:claim_list") + "?status=disputed"
+
+
+def test_punctuation_between_values_follows_the_language():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load yinzunda %}A{% punct "（" %}B{% punct "）" %}{% punct "，" %}C{% punct "；" %}D{% colon %}E')
+    with translation.override("zh-hans"):
+        assert template.render(Context()) == "A（B），C；D：E"
+    with translation.override("en"):
+        assert template.render(Context()) == "A (B), C; D: E"

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from psqlextra.types import PostgresPartitioningMethod
 
 from .choices import DROP_METHODS, ConsentMethod, DeliveryMethod, EventCode
 
 __all__ = [
-    "DROP_METHODS", "ConsentMethod", "DeliveryMethod", "EventCode", "ProofType", "Waybill", "EVENT_STATUS",
+    "DROP_METHODS", "FINISHED_STATUSES", "ConsentMethod", "DeliveryMethod", "EventCode", "ProofType", "Waybill", "EVENT_STATUS",
     "WaybillSequence", "TrackingEvent", "DeliveryConsent",
 ]
 
@@ -20,6 +21,11 @@ class ProofType(models.TextChoices):
     PHOTO = "photo", _("照片")
     SIGNATURE = "signature", _("签名")
     GEO = "geo", _("定位")
+
+
+# Past delivery or on the way back: too late to buy the tier (orders.services), in a fixed order
+# so the partial index `waybill_buyable` and the filter's SQL spell the same condition.
+FINISHED_STATUSES = ("delivered", "returned", "return_scheduled", "return_picked_up")
 
 
 class Waybill(models.Model):
@@ -79,6 +85,12 @@ class Waybill(models.Model):
             models.Index(fields=["carrier", "updated_at", "id"], name="waybill_carrier_sync"),
             models.Index(
                 fields=["promise_due_at"], name="waybill_promise_due", condition=Q(promise_due_at__isnull=False)
+            ),
+            # Parcels the tier can still be bought for (the order list's "eligible" filter probes
+            # this small index per order of the merchant instead of the index of all waybills).
+            models.Index(
+                fields=["order"], name="waybill_buyable",
+                condition=Q(is_platform_issued=True, delivered_at__isnull=True) & ~Q(status__in=FINISHED_STATUSES),
             ),
         ]
 
@@ -178,10 +190,46 @@ class WaybillSequence(models.Model):
         return f"{self.carrier_id}: {self.next_serial}"
 
 
-class TrackingEvent(models.Model):
-    # No single-column index on either foreign key: (carrier, event_id) and (waybill, occurred_at)
-    # below start with them and serve every lookup and the PROTECT/CASCADE checks; two more
-    # indexes would only cost inserts (docs/PERFORMANCE.md, "What each index costs").
+if settings.DATABASES["default"]["ENGINE"] == "psqlextra.backend":
+    from psqlextra.models import PostgresPartitionedModel
+    from psqlextra.models.partitioned import PostgresPartitionedModelMeta
+
+    class _IdKeyedPartitionedMeta(PostgresPartitionedModelMeta):
+        """Django keeps `id` as the primary key: claims and consents point at one event by id.
+
+        psqlextra 3 on Django 5.2 would make the model's pk the composite (id, occurred_at),
+        which no relation can point at. The table's PRIMARY KEY is (id, occurred_at), as
+        PostgreSQL requires of a partitioned table (migration 0007); `id` stays unique, as
+        its sequence alone fills it.
+        """
+
+        @classmethod
+        def _create_primary_key(cls, attrs, partitioning_key) -> None:
+            return None
+
+    class _TrackingEventBase(PostgresPartitionedModel, metaclass=_IdKeyedPartitionedMeta):
+        objects = models.Manager()
+
+        class Meta:
+            abstract = True
+else:  # SQLite (`make run`): the plain table
+    class _TrackingEventBase(models.Model):
+        class Meta:
+            abstract = True
+
+
+class TrackingEventQuerySet(models.QuerySet):
+    def of_waybill(self, waybill: Waybill) -> TrackingEventQuerySet:
+        """One parcel's scans, bounded below by its issue moment (a scan is never older, less the
+        allowed clock skew: waybills.services.tracking) so PostgreSQL skips older partitions."""
+        return self.filter(waybill=waybill, occurred_at__gte=waybill.created_at - settings.YINZUNDA_SCAN_CLOCK_SKEW)
+
+
+class TrackingEvent(_TrackingEventBase):
+    # No single-column index on either foreign key: (carrier, event_id, occurred_at) and (waybill,
+    # occurred_at) below start with them and serve every lookup and the PROTECT/CASCADE checks;
+    # two more indexes would only cost inserts (docs/PERFORMANCE.md, "What each index costs").
+    # On PostgreSQL the table is partitioned by range of occurred_at (docs/SCALING.md).
     carrier = models.ForeignKey(
         "carriers.Carrier", on_delete=models.PROTECT, related_name="tracking_events", db_index=False
     )
@@ -199,13 +247,24 @@ class TrackingEvent(models.Model):
     # closes a complaint window in the past.
     late = models.BooleanField(_("迟报"), default=False, db_default=False)
 
+    objects = TrackingEventQuerySet.as_manager()
+
+    class PartitioningMeta:  # read by psqlextra on PostgreSQL; SQLite ignores it
+        method = PostgresPartitioningMethod.RANGE
+        key = ["occurred_at"]
+
     class Meta:
         ordering = ["occurred_at", "id"]
         verbose_name = _("轨迹事件")
         verbose_name_plural = _("轨迹事件")
         constraints = [
-            # Pushes are idempotent on the carrier's event id (DESIGN §3.3, §5.5).
-            models.UniqueConstraint(fields=["carrier", "event_id"], name="tracking_event_unique_per_carrier"),
+            # Pushes are idempotent on the carrier's event id (DESIGN §3.3, §5.5). A unique index of
+            # a partitioned table must hold the partition key: a replay carries the same
+            # occurred_at; a reused id with another occurred_at is a duplicate within
+            # YINZUNDA_EVENT_ID_HORIZON_DAYS (checked on ingest), a new scan beyond it.
+            models.UniqueConstraint(
+                fields=["carrier", "event_id", "occurred_at"], name="tracking_event_unique_per_carrier_time"
+            ),
             models.CheckConstraint(
                 condition=Q(code="DELIVERED", delivery_method__in=["door", "locker", "station", "reception", "self_pickup"])
                 | (~Q(code="DELIVERED") & Q(delivery_method="")),
@@ -251,8 +310,10 @@ class DeliveryConsent(models.Model):
     carrier = models.ForeignKey(
         "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # No database constraint: a partitioned table's keys include occurred_at (migration 0007);
+    # the scan may outlive its partition only in the archive (consent_event_id).
     tracking_event = models.OneToOneField(
-        TrackingEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="consent"
+        TrackingEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="consent", db_constraint=False
     )
     recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
 

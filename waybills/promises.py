@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from carriers.choices import RULE_COMPLAINT_TYPE, RULE_PROMISE, BreachRule, Promise
+from yinzunda.texts import Message, label_message, message, render
 
 from .choices import DROP_METHODS, DeliveryMethod, EventCode
 
@@ -114,23 +114,30 @@ class RuleState:
         """The clock in a buyer's words, e.g. 驿站滞留 26 小时，超过 24 小时时限."""
         return rule_text(self)
 
-    def observed_text(self) -> str:
+    def observed_message(self) -> Message:
         """A claim's breach as seen when the claim was opened: a hold still running then says
         when it was measured (a later scan may show it ended; the claim is not changed by it)."""
         if self.ended_at is None and self.rule != BreachRule.DROP:
             at = timezone.localtime(self.now).strftime("%m-%d %H:%M")
-            return _("%(text)s（立案时 %(at)s 的计时）") % {"text": self.text(), "at": at}
-        return self.text()
+            return message(gettext_noop("%(text)s（立案时 %(at)s 的计时）"), text=rule_message(self), at=at)
+        return rule_message(self)
+
+    def observed_text(self) -> str:
+        return render(self.observed_message())
 
 
-def duration_text(value: timedelta) -> str:
+def duration_message(value: timedelta) -> Message:
     minutes = max(int(value.total_seconds() // 60), 0)
     hours, rest = divmod(minutes, 60)
     if rest and hours:
-        return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": rest}
+        return message(gettext_noop("%(h)d 小时 %(m)d 分钟"), h=hours, m=rest)
     if rest:
-        return _("%(m)d 分钟") % {"m": rest}
-    return _("%(h)d 小时") % {"h": hours}
+        return message(gettext_noop("%(m)d 分钟"), m=rest)
+    return message(gettext_noop("%(h)d 小时"), h=hours)
+
+
+def duration_text(value: timedelta) -> str:
+    return render(duration_message(value))
 
 
 # (broken, running, kept) per clock rule: marked here, translated when one is chosen.
@@ -159,22 +166,27 @@ _CLOCK_TEXTS = {
 
 
 def rule_text(state: RuleState) -> str:
+    return render(rule_message(state))
+
+
+def rule_message(state: RuleState) -> Message:
+    """The clock as a stored message (rendered in each reader's language)."""
     if state.rule == BreachRule.DROP:
-        method = {"method": DeliveryMethod(state.method).label if state.method else ""}
+        method = label_message(DeliveryMethod(state.method).label) if state.method else ""
         if state.state != BROKEN:
             if state.method == DeliveryMethod.DOOR:
-                return _("已送货上门")
-            return _("按买家在平台的同意放至%(method)s") % method
+                return message(gettext_noop("已送货上门"))
+            return message(gettext_noop("按买家在平台的同意放至%(method)s"), method=method)
         if state.carrier_consent:
-            return _("放至%(method)s，买家未在平台同意；快递公司称已获同意，可提出申诉") % method
-        return _("放至%(method)s，买家未同意") % method
+            return message(gettext_noop("放至%(method)s，买家未在平台同意；快递公司称已获同意，可提出申诉"), method=method)
+        return message(gettext_noop("放至%(method)s，买家未同意"), method=method)
     broken, running, kept = _CLOCK_TEXTS[state.rule]
-    values = {"held": duration_text(state.elapsed), "clock": int(state.clock.total_seconds() // 3600)}
+    values = {"held": duration_message(state.elapsed), "clock": int(state.clock.total_seconds() // 3600)}
     if state.state == BROKEN:
-        return _(broken) % values
+        return message(broken, **values)
     if state.state == KEPT:
-        return _(kept) % values
-    return _(running) % {**values, "left": duration_text(state.due_at - state.now)}
+        return message(kept, **values)
+    return message(running, **values, left=duration_message(state.due_at - state.now))
 
 
 def consent_covers(consents: Iterable[ConsentFacts], *, method: str, at: datetime) -> bool:

@@ -1,13 +1,15 @@
 """Project-level pages: the login that sends each kind of user to its own start page."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.urls import reverse
+from django.utils import translation
 
 from orders.selectors.merchants import merchant_for_user
+
+from .context_processors import support_contact_text
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -21,5 +23,9 @@ class PortalLoginView(auth_views.LoginView):
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page: both languages, the way back, the platform's contact. Rendered without the
     request's context (the failure may be in a middleware or the database)."""
-    html = loader.get_template("500.html").render({"support_contact": settings.YINZUNDA_SUPPORT_CONTACT})
+    with translation.override("zh-hans"):
+        chinese = support_contact_text()
+    with translation.override("en"):
+        english = support_contact_text()
+    html = loader.get_template("500.html").render({"support_contact": chinese, "support_contact_en": english})
     return HttpResponseServerError(html)

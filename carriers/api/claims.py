@@ -89,7 +89,9 @@ class ClaimDetailOutput(ClaimSummaryOutput):
         # "from" is a keyword: declared below through `fields`.
         to = serializers.ChoiceField(source="to_status", choices=Claim.Status.values)
         actor = serializers.ChoiceField(choices=ClaimTransition.Actor.values)
-        reason = serializers.CharField()
+        reason = serializers.CharField(
+            source="reason_text", help_text="理由：快递公司或运营所写原文；平台自动记录的理由按请求的 Accept-Language 表述（默认简体中文）"
+        )
         evidence = serializers.JSONField()
         at = serializers.DateTimeField(source="created_at")
 
@@ -222,10 +224,10 @@ class ClaimAcceptView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = validated_input(self.Input, request)
         carrier = self.carrier
 
         def action() -> Response:
+            data = validated_input(self.Input, request)
             claim_services.claim_accept(claim_id=claim_id, carrier=carrier, reason=data["reason"])
             return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 
@@ -266,11 +268,11 @@ class ClaimDisputeView(CarrierAPIView):
         tags=["claims"],
     )
     def post(self, request, claim_id: int):
-        data = validated_input(self.Input, request)
-        evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
         carrier = self.carrier
 
         def action() -> Response:
+            data = validated_input(self.Input, request)
+            evidence = [{k: v for k, v in dict(item).items() if v != ""} for item in data["evidence"]]
             claim_services.claim_dispute(claim_id=claim_id, carrier=carrier, reason=data["reason"], evidence=evidence)
             return Response(ClaimDetailOutput(_claim_or_404(carrier, claim_id), context={"request": request}).data)
 

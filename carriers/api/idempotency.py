@@ -54,6 +54,10 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
+# A body that cannot be read differs from every body that can (its key was used for one: 422).
+_UNREADABLE = "\x00unreadable"
+
+
 def _record_claim(*, carrier: Carrier, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord | None, Response | None]:
     now = timezone.now()
     fields = {"method": request.method, "path": request.path[:255], "request_hash": fingerprint}
@@ -84,13 +88,27 @@ def _record_claim(*, carrier: Carrier, key: str, request, fingerprint: str) -> t
 
 
 def idempotent(request, *, carrier: Carrier, action: Callable[[], Response]) -> Response:
-    """Run `action` (a state change) at most once per Idempotency-Key; validate input before calling."""
+    """Run `action` (a state change) at most once per Idempotency-Key.
+
+    `action` validates its input itself: the key is looked at first, so a reused key with
+    another, invalid body is the 422 of the contract (DESIGN §6), not a 400 about the body.
+    A 400 does not burn the key: its record is dropped and the error re-raised.
+    """
     key = idempotency_key(request)
     if key is None:
         return action()
-    record, replay = _record_claim(carrier=carrier, key=key, request=request, fingerprint=request_fingerprint(request))
+    unreadable = None
+    try:
+        fingerprint = request_fingerprint(request)
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType) as exc:
+        unreadable = exc
+        fingerprint = hashlib.sha256(f"{request.method} {request.path}\n{_UNREADABLE}".encode()).hexdigest()
+    record, replay = _record_claim(carrier=carrier, key=key, request=request, fingerprint=fingerprint)
     if replay is not None:
         return replay
+    if unreadable is not None:
+        IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+        raise unreadable
     try:
         with transaction.atomic():
             response = action()

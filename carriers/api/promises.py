@@ -13,6 +13,7 @@ from claims.selectors.webhook_payloads import breach_payload
 from waybills.choices import ConsentMethod
 from waybills.models import DeliveryConsent
 from waybills.promises import AT_RISK, BROKEN, KEPT, RUNNING
+from waybills.services.consent import consent_event_id
 
 PROMISE_STATES = [KEPT, RUNNING, AT_RISK, BROKEN]
 
@@ -63,7 +64,7 @@ class ConsentOutput(serializers.Serializer):
     def to_representation(self, consent):
         data = super().to_representation(consent)
         data["method"] = consent.method or None
-        data["tracking_event_id"] = consent.tracking_event.event_id if consent.tracking_event_id else None
+        data["tracking_event_id"] = consent_event_id(consent)
         return data
 
 

@@ -126,10 +126,10 @@ class SettlementConfirmPaymentView(CarrierAPIView):
         tags=["settlements"],
     )
     def post(self, request, settlement_id: int):
-        data = validated_input(self.Input, request)
         carrier = self.carrier
 
         def action() -> Response:
+            data = validated_input(self.Input, request)
             claim_services.settlement_confirm_payment(
                 settlement_id=settlement_id, carrier=carrier, payment_reference=data["payment_reference"],
                 amount=data.get("amount"),

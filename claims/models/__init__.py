@@ -1,5 +1,5 @@
-"""Buyer complaints, compensation claims with their transition history, settlements, inbox
-(the carriers' weekly scorecard rows live in .scorecard)."""
+"""Buyer complaints, compensation claims with their transition history, settlements (the
+merchants' inbox lives in .notifications, the carriers' weekly scorecard rows in .scorecard)."""
 from __future__ import annotations
 
 import secrets
@@ -8,19 +8,20 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carriers.choices import ComplaintType, Promise
 from yinzunda.private_files import private_storage
+from yinzunda.texts import render
 
+from .notifications import Notification
+from .rollups import MerchantCarrierDay
 from .scorecard import CarrierWeekScore
 
 __all__ = [
     "ComplaintType", "Complaint", "ComplaintPhoto", "Claim", "ClaimTransition", "ClaimMerchantAnswer",
-    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore",
+    "ClaimMerchantAnswerPhoto", "Settlement", "Notification", "CarrierWeekScore", "MerchantCarrierDay",
 ]
 
 
@@ -50,7 +51,9 @@ class Complaint(models.Model):
     complaint_type = models.CharField(_("投诉类型"), max_length=32, choices=ComplaintType.choices)
     description = models.TextField(_("问题描述"), max_length=2000, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
-    decision_reason = models.CharField(_("处理说明"), max_length=500, blank=True)
+    decision_reason = models.CharField(_("处理说明"), max_length=500, blank=True)  # in the platform's language
+    # The reason as a message (yinzunda.texts): rendered in each reader's language.
+    decision_reason_msg = models.JSONField(null=True, blank=True, editable=False)
     # The form's one-time token: a double click or a resubmission files nothing twice.
     submission_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
@@ -94,6 +97,12 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def decision_reason_text(self) -> str:
+        """The platform's reason in the reader's language (a row it cannot word: as stored)."""
+        return render(self.decision_reason_msg, fallback=self.decision_reason)
+
+    decision_reason_text.short_description = _("处理说明")
 
 
 def complaint_photo_path(instance: ComplaintPhoto, filename: str) -> str:
@@ -149,8 +158,10 @@ class Claim(models.Model):
         Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
     )
     trigger = models.CharField(_("来源"), max_length=16, choices=Trigger.choices)
+    # No database constraint: the events table is partitioned by occurred_at (waybills 0007).
     source_event = models.OneToOneField(
-        "waybills.TrackingEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+        "waybills.TrackingEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="claim",
+        db_constraint=False,
     )
     waybill = models.ForeignKey("waybills.Waybill", on_delete=models.PROTECT, related_name="claims")
     carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="claims")
@@ -240,7 +251,9 @@ class ClaimTransition(models.Model):
     actor_carrier = models.ForeignKey(
         "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("理由"), blank=True, max_length=2000)
+    reason = models.TextField(_("理由"), blank=True, max_length=2000)  # a person's words, or the platform's in its language
+    # The platform's own reason as a message (yinzunda.texts), rendered in each reader's language.
+    reason_msg = models.JSONField(null=True, blank=True, editable=False)
     evidence = models.JSONField(_("证据"), default=list, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -255,6 +268,12 @@ class ClaimTransition(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.claim_id} {self.from_status or '∅'} → {self.to_status}"
+
+    def reason_text(self) -> str:
+        """The reason in the reader's language when the platform wrote it; a person's words as written."""
+        return render(self.reason_msg, fallback=self.reason)
+
+    reason_text.short_description = _("理由")
 
 
 class ClaimMerchantAnswer(models.Model):
@@ -338,50 +357,3 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return self.reference
-
-
-class Notification(models.Model):
-    """The merchant dashboard inbox of claim events (also e-mailed)."""
-
-    merchant = models.ForeignKey(
-        "orders.Merchant", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("商家")
-    )
-    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    complaint = models.ForeignKey(
-        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    title = models.CharField(_("标题"), max_length=200)
-    # The untranslated message and its values: the inbox renders them in the reader's language.
-    title_template = models.CharField(max_length=200, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    body = models.TextField(_("内容"), blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-    # Set once the daily digest carried it (merchants who chose the digest get no single e-mails).
-    digested_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("通知")
-        verbose_name_plural = _("通知")
-        indexes = [models.Index(fields=["merchant", "-created_at"])]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def link_path(self) -> str:
-        """Where the inbox line (and the e-mail) leads: the claim, the complaint, or the inbox."""
-        if self.claim_id:
-            return reverse("dashboard:claim_detail", args=[self.claim_id])
-        if self.complaint_id:
-            return reverse("dashboard:aftersales_detail", args=[self.complaint.reference])
-        return reverse("dashboard:inbox")
-
-    def display_title(self) -> str:
-        """The title in the active language (falls back to the stored rendering)."""
-        if not self.title_template:
-            return self.title
-        try:
-            return gettext(self.title_template) % self.params if self.params else gettext(self.title_template)
-        except (KeyError, TypeError, ValueError):
-            return self.title

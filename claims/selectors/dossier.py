@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q
 from orders.models import LedgerEntry, Merchant, Order, YinzundaPurchase
 from orders.selectors.orders import order_get
 from orders.selectors.promises import promise_states
-from waybills.models import DeliveryConsent, TrackingEvent, Waybill
+from waybills.models import DeliveryConsent, TrackingEvent, VoidedWaybill, Waybill
 from waybills.promises import RuleState, breach_state
 from waybills.selectors import waybill_consents
 
@@ -23,7 +23,9 @@ ZERO = Decimal("0.00")
 @dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # event | purchase | complaint | claim | settlement | ledger
+    # waybill_issued | label_printed | waybill_voided | event | consent | purchase | purchase_cancel
+    # | complaint | claim | settlement | ledger
+    kind: str
     title: str
     detail: str = ""
     obj: Any = None
@@ -56,7 +58,7 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
     waybill = getattr(order, "waybill", None)
     purchases = sorted(order.purchases.all(), key=lambda p: p.purchased_at)
     events = (
-        list(TrackingEvent.objects.filter(waybill=waybill).order_by("occurred_at", "id"))
+        list(TrackingEvent.objects.of_waybill(waybill).order_by("occurred_at", "id"))
         if waybill
         else []
     )
@@ -100,6 +102,14 @@ def order_dossier(*, merchant: Merchant, order_id: int) -> OrderDossier:
         entry.memo_display = entry.memo_text(order_number=order.order_number, carrier_name=carriers.get(entry.claim_id, ""))
 
     items: list[TimelineItem] = []
+    # Shipping: every number the order had (voided ones before pickup too), and the last label print.
+    for voided in VoidedWaybill.objects.filter(order=order).select_related("carrier").order_by("issued_at", "id"):
+        items.append(TimelineItem(at=voided.issued_at, kind="waybill_issued", title=voided.number, obj=voided))
+        items.append(TimelineItem(at=voided.voided_at, kind="waybill_voided", title=voided.number, obj=voided))
+    if waybill is not None:
+        items.append(TimelineItem(at=waybill.created_at, kind="waybill_issued", title=waybill.number, obj=waybill))
+        if waybill.label_printed_at:
+            items.append(TimelineItem(at=waybill.label_printed_at, kind="label_printed", title=waybill.number, obj=waybill))
     for consent in consents:
         items.append(TimelineItem(at=consent.recorded_at, kind="consent", title=consent.get_kind_display(), obj=consent))
     for ev in events:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from orders.models import LedgerEntry, Merchant
+from orders.selectors.rollups import ledger_totals
 from yinzunda.money import money
 
 from ..models import Claim
@@ -30,16 +31,12 @@ class MoneySummary:
 
 
 def money_summary(*, merchant: Merchant, since: datetime | None = None) -> MoneySummary:
-    """Two aggregate queries: the ledger by kind, and payable claims not yet settled."""
-    ledger = LedgerEntry.objects.filter(merchant=merchant)
+    """The ledger by kind from the daily rollup (orders.selectors.rollups), and payable claims
+    not yet settled (index `merchant, status`)."""
     claims = Claim.objects.filter(merchant=merchant, status__in=Claim.PAYABLE)
     if since is not None:
-        ledger = ledger.filter(created_at__gte=since)
         claims = claims.filter(resolved_at__gte=since)
-    sums = {
-        r["kind"]: r["total"] or ZERO
-        for r in ledger.order_by().values("kind").annotate(total=Sum("amount"))
-    }
+    sums = ledger_totals(merchant=merchant, since=since)
     pending = claims.aggregate(total=Sum("amount"))["total"] or ZERO
     fees = -(sums.get(LedgerEntry.Kind.FEE, ZERO) + sums.get(LedgerEntry.Kind.FEE_REFUND, ZERO))
     return MoneySummary(

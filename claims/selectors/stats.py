@@ -1,24 +1,24 @@
 """A merchant's figures per carrier and per day: shipped, door-delivery and complaint rates, claims, compensation."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from orders.models import LedgerEntry, Merchant
 from orders.selectors.orders import local_day_start
+from orders.selectors.rollups import rollup_split
 from waybills.models import DeliveryMethod, Waybill
+from yinzunda.db import index_lookups_only
 from yinzunda.money import money
+from yinzunda.rollups import rollups_kept
 
-from ..models import Claim, Complaint
+from ..models import Claim, Complaint, MerchantCarrierDay
 
 ZERO = Decimal("0.00")
 
@@ -71,32 +71,16 @@ class CarrierStats:
         return self.claims.get(Claim.Status.DISMISSED, 0)
 
 
-@contextmanager
-def _index_lookups_only() -> Iterator[None]:
-    """Run the joins inside as index lookups (nested loops), never hash joins.
-
-    Left to itself PostgreSQL hash-joins this merchant's recent orders against a sequential
-    scan of *every* waybill of the platform, so the page would slow down as other merchants
-    grow. Walking the merchant's orders of the period (index `order_merchant_recent`) and
-    looking each waybill up by its unique order_id keeps the work proportional to this
-    merchant's period: on a million orders, 7 days went from ~125 ms to ~25 ms.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        yield
-
-
-def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
+def carrier_stats(*, merchant: Merchant, since: datetime, until: datetime | None = None) -> list[CarrierStats]:
     """Per carrier: orders placed since `since` (shipped, door-delivery and complaint rates),
-    claims opened since then, and compensation credited since then.
+    claims opened since then, and compensation credited since then (and before `until`).
 
-    Four grouped queries whatever the number of orders.
+    The full computation: four grouped queries over the period's rows. The overview reads
+    `carrier_stats_rollup`, which uses this for at most one partial day; tests compare the two.
     """
+    bounds = {} if until is None else {"order__created_at__lt": until}
     waybills = (
-        Waybill.objects.filter(order__merchant=merchant, order__created_at__gte=since)
+        Waybill.objects.filter(order__merchant=merchant, order__created_at__gte=since, **bounds)
         .order_by()
         .values("carrier_id", "carrier__name")
         .annotate(
@@ -109,13 +93,13 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
     )
     complaints = (
         Complaint.objects.filter(
-            order__merchant=merchant, order__created_at__gte=since, waybill__isnull=False
+            order__merchant=merchant, order__created_at__gte=since, waybill__isnull=False, **bounds
         )
         .order_by()
         .values("waybill__carrier_id", "waybill__carrier__name")
         .annotate(n=Count("id"))
     )
-    with _index_lookups_only():
+    with index_lookups_only():
         waybill_rows, complaint_rows = list(waybills), list(complaints)
     stats: dict[int, CarrierStats] = {}
     for row in waybill_rows:
@@ -133,7 +117,7 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
         )
         s.complaints = row["n"]
     claims = (
-        Claim.objects.filter(merchant=merchant, opened_at__gte=since)
+        Claim.objects.filter(merchant=merchant, opened_at__gte=since, **({} if until is None else {"opened_at__lt": until}))
         .order_by()
         .values("carrier_id", "carrier__name", "status")
         .annotate(n=Count("id"), total=Sum("amount"))
@@ -147,7 +131,8 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
     # (a claim opened earlier and paid now counts here, as it does in the ledger).
     credits = (
         LedgerEntry.objects.filter(
-            merchant=merchant, kind=LedgerEntry.Kind.COMPENSATION, created_at__gte=since
+            merchant=merchant, kind=LedgerEntry.Kind.COMPENSATION, created_at__gte=since,
+            **({} if until is None else {"created_at__lt": until}),
         )
         .order_by()
         .values("claim__carrier_id", "claim__carrier__name")
@@ -159,6 +144,38 @@ def carrier_stats(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
         )
         s.paid = money(row["total"] or ZERO)
     return sorted(stats.values(), key=lambda s: (-s.shipped, s.name))
+
+
+ROLLUP_COUNTS = ("shipped", "delivered", "door", "complaints")
+
+
+def carrier_stats_rollup(*, merchant: Merchant, since: datetime) -> list[CarrierStats]:
+    """carrier_stats from the per-carrier daily rollup (MerchantCarrierDay): one grouped query
+    over the window's whole UTC days, plus the full computation over the partial day before
+    them (at most one day of this merchant's rows). Equal to carrier_stats(since=since)."""
+    if not rollups_kept():
+        return carrier_stats(merchant=merchant, since=since)
+    day, midnight = rollup_split(since)
+    claim_columns = {status: f"claims_{status}" for status in Claim.Status.values}
+    rows = (
+        MerchantCarrierDay.objects.filter(merchant=merchant, day__gte=day)
+        .order_by()
+        .values("carrier_id", "carrier__name")
+        .annotate(**{f"sum_{c}": Sum(c) for c in (*ROLLUP_COUNTS, *claim_columns.values(), "paid")})
+    )
+    stats = {s.carrier_id: s for s in carrier_stats(merchant=merchant, since=since, until=midnight)}
+    for row in rows:
+        s = stats.setdefault(row["carrier_id"], CarrierStats(row["carrier_id"], row["carrier__name"]))
+        for name in ROLLUP_COUNTS:
+            setattr(s, name, getattr(s, name) + row[f"sum_{name}"])
+        for status, column in claim_columns.items():
+            if n := row[f"sum_{column}"] + s.claims.get(status, 0):
+                s.claims[status] = n
+        s.paid = money(s.paid + row["sum_paid"])
+    # A carrier whose figures all cancelled out (a claim moved on, a delivery undone) is not shown,
+    # as the full computation would not list it.
+    live = [s for s in stats.values() if s.shipped or s.complaints or s.claims or s.paid]
+    return sorted(live, key=lambda s: (-s.shipped, s.name))
 
 
 STATS_CACHE_SECONDS = 120
@@ -174,7 +191,7 @@ def carrier_stats_cached(
     key = f"dashboard:carrier-stats:v2:{merchant.pk}:{merchant.created_at.timestamp():.0f}:{days}"
     stats = cache.get(key)
     if stats is None:
-        stats = carrier_stats(merchant=merchant, since=now - timedelta(days=days))
+        stats = carrier_stats_rollup(merchant=merchant, since=now - timedelta(days=days))
         cache.set(key, stats, STATS_CACHE_SECONDS)
     return stats
 

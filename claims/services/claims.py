@@ -22,6 +22,7 @@ from waybills.models import ConsentMethod, DeliveryConsent, TrackingEvent, Waybi
 from waybills.services.consent import consent_carrier_assert
 from yinzunda.errors import NotFound
 from yinzunda.money import money
+from yinzunda.texts import Message, message, render_platform
 
 from ..errors import ClaimTransitionNotAllowed
 from ..models import Claim, ClaimTransition, Complaint
@@ -39,7 +40,7 @@ def claim_open(
     amount: Decimal,
     complaint: Complaint | None = None,
     source_event: TrackingEvent | None = None,
-    reason: str = "",
+    reason: Message | str | None = None,
     promise: str = "",
     breach: dict | None = None,
     now: datetime | None = None,
@@ -75,7 +76,9 @@ def claim_open(
         updated_at=now,
     )
     ClaimTransition.objects.create(
-        claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=Actor.SYSTEM, reason=reason, created_at=now,
+        claim=claim, from_status="", to_status=Claim.Status.OPEN, actor=Actor.SYSTEM,
+        reason=render_platform(reason) if isinstance(reason, dict) else reason or "",
+        reason_msg=reason if isinstance(reason, dict) else None, created_at=now,
         evidence=[{"kind": "breach", **breach}] if breach else [],
     )
     if not announce:
@@ -86,7 +89,8 @@ def claim_open(
         claim=claim,
         title=gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
         params={"carrier": carrier.name, "amount": claim.amount, "order": order.order_number},
-        body=reason,
+        body="" if isinstance(reason, dict) else reason or "",
+        body_message=reason if isinstance(reason, dict) else None,
         now=now,
     )
     return claim
@@ -100,9 +104,11 @@ def _claim_transition(
     carrier: Carrier | None = None,
     user=None,
     reason: str = "",
+    reason_msg: Message | None = None,
     evidence: list | None = None,
     now: datetime | None = None,
 ) -> Claim:
+    """`reason`: a person's words; `reason_msg`: the platform's own reason (stored as a message)."""
     now = now or timezone.now()
     queryset = Claim.objects.select_for_update()
     if carrier is not None:
@@ -131,7 +137,8 @@ def _claim_transition(
         actor=actor,
         actor_user=user,
         actor_carrier=carrier,
-        reason=reason,
+        reason=render_platform(reason_msg) if reason_msg else reason,
+        reason_msg=reason_msg or None,
         evidence=evidence or [],
         created_at=now,
     )
@@ -189,7 +196,7 @@ def claim_auto_accept(*, claim_id: int, now: datetime | None = None) -> Claim | 
         return None
     claim = _claim_transition(
         claim_id=claim_id, to_status=Claim.Status.AUTO_ACCEPTED, actor=Actor.SYSTEM,
-        reason=_("快递公司未在答复时限内答复，系统自动接受"), now=now,
+        reason_msg=message(gettext_noop("快递公司未在答复时限内答复，系统自动接受")), now=now,
     )
     webhook_enqueue(carrier=claim.carrier, event_type="claim.auto_accepted", payload=claim_webhook_payload(claim))
     notification_create(

@@ -13,16 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from carriers.choices import COMPLAINT_PROMISE
+from carriers.choices import COMPLAINT_PROMISE, ComplaintType
 from orders.models import Order
 from orders.selectors.orders import purchase_active_with_payout
 from orders.selectors.promises import promise_states
-from waybills.models import Waybill
+from waybills.models import TrackingEvent, Waybill
 from waybills.promises import breach_record
 from waybills.selectors import waybill_consents
 from yinzunda.db import commit_without_waiting_for_disk
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.images import CleanImage
+from yinzunda.texts import label_message, message, render_platform
 
 from .. import routing
 from ..errors import ComplaintTokenReused
@@ -112,7 +113,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
         promise = COMPLAINT_PROMISE.get(complaint.complaint_type, "")
         events, states = [], []
         if waybill is not None and purchase is not None:
-            events = list(waybill.events.order_by("occurred_at", "id"))
+            events = list(TrackingEvent.objects.of_waybill(waybill).order_by("occurred_at", "id"))
             states = promise_states(
                 tariff=purchase.tariff, events=events, consents=list(waybill_consents(waybill=waybill)), now=now,
                 covered_only=False,
@@ -128,7 +129,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
             states=states,
             existing_claim=_claim_on(waybill, promise),
         )
-        reason = decision.reason
+        reason = decision.message
         joined = None
         complaint.recheck_at = None
         if decision.opens_claim:
@@ -144,7 +145,7 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
             except IntegrityError:  # the watcher claimed this breach a moment ago: join its claim
                 joined_id, _status = _claim_on(waybill, promise)
                 joined = joined_id
-                reason = _("同一包裹已有索赔 #%(id)s，本投诉并入该索赔，不重复赔付") % {"id": joined_id}
+                reason = routing.joined_message(joined_id)
         elif decision.action == routing.JOIN:
             status = Complaint.Status.CLAIM_OPENED
             joined = decision.claim_id
@@ -157,7 +158,10 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
                 merchant_id=complaint.order.merchant_id, claim=None, complaint=complaint,
                 title=gettext_noop("买家投诉 %(ref)s（订单 %(order)s）已转您处理"),
                 params={"ref": complaint.reference, "order": complaint.order.order_number},
-                body=f"{complaint.get_complaint_type_display()}：{complaint.description}\n{reason}",
+                body_message=message(
+                    gettext_noop("%(type)s：%(description)s\n%(reason)s"), reason=reason,
+                    type=label_message(ComplaintType(complaint.complaint_type).label), description=complaint.description,
+                ),
                 now=now,
             )
         else:
@@ -165,9 +169,12 @@ def complaint_route(*, complaint_id: int, now: datetime | None = None) -> Compla
             joined = decision.claim_id  # a final ruling on the same breach, if that is why
         complaint.status = status
         complaint.joined_claim_id = joined
-        complaint.decision_reason = reason[:500]
+        complaint.decision_reason = render_platform(reason)[:500]
+        complaint.decision_reason_msg = reason
         complaint.routed_at = now
-        complaint.save(update_fields=["status", "decision_reason", "routed_at", "recheck_at", "joined_claim"])
+        complaint.save(update_fields=[
+            "status", "decision_reason", "decision_reason_msg", "routed_at", "recheck_at", "joined_claim",
+        ])
         return complaint
 
 

@@ -11,21 +11,26 @@ from django.utils.translation import gettext as _
 from orders.models import Merchant
 from yinzunda.dispatch import task_enqueue_on_commit
 from yinzunda.errors import NotFound
+from yinzunda.texts import Message, render, render_platform
 
 from ..models import Claim, Complaint, Notification
 
 
 def notification_create(
     *, merchant_id: int, claim: Claim | None, title: str, params: dict | None = None, body: str = "",
-    complaint: Complaint | None = None,
+    complaint: Complaint | None = None, body_message: Message | None = None,
     now: datetime | None = None,
 ) -> Notification:
     """Inbox entry for the merchant; the e-mail goes out after commit (see claims.tasks).
 
     `title` is an untranslated message (gettext_noop) with %-placeholders: the inbox shows it
     in each reader's language; the stored `title` is the rendering in the default language.
+    `body_message` (yinzunda.texts), when the platform words the body, is kept the same way.
     """
     params = {key: str(value) if isinstance(value, Decimal) else value for key, value in (params or {}).items()}
+    if body_message:
+        params[Notification.BODY_PARAM] = body_message
+        body = render_platform(body_message)
     with translation.override(settings.LANGUAGE_CODE):
         rendered = _(title) % params if params else _(title)
     note = Notification.objects.create(
@@ -42,11 +47,15 @@ def notifications_create_many(*, items: list[dict]) -> list[Notification]:
     with translation.override(settings.LANGUAGE_CODE):
         for item in items:
             params = {k: str(v) if isinstance(v, Decimal) else v for k, v in (item.get("params") or {}).items()}
+            body = item.get("body", "")
+            if item.get("body_message"):
+                params[Notification.BODY_PARAM] = item["body_message"]
+                body = render(item["body_message"])  # the platform's language is active here
             title = item["title"]
             rendered = _(title) % params if params else _(title)
             notes.append(Notification(
                 merchant_id=item["merchant_id"], claim=item.get("claim"), title=rendered[:200],
-                title_template=title[:200], params=params, body=item.get("body", ""),
+                title_template=title[:200], params=params, body=body,
             ))
     Notification.objects.bulk_create(notes)
     if notes:

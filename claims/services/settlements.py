@@ -16,6 +16,7 @@ from orders.models import LedgerEntry
 from orders.services import ledger_record
 from yinzunda.errors import NotFound
 from yinzunda.money import money
+from yinzunda.texts import message
 
 from ..errors import PaymentAmountMismatch, SettlementAlreadyPaid
 from ..models import Claim, Settlement
@@ -89,7 +90,8 @@ def settlement_confirm_payment(
     for claim in claims:
         _claim_transition(
             claim_id=claim.pk, to_status=Claim.Status.SETTLED, actor=Actor.CARRIER, carrier=carrier,
-            reason=_("结算单 %(ref)s 付款 %(pay)s") % {"ref": settlement.reference, "pay": payment_reference}, now=now,
+            reason_msg=message(gettext_noop("结算单 %(ref)s 付款 %(pay)s"), ref=settlement.reference, pay=payment_reference),
+            now=now,
         )
         if carrier.is_sandbox:
             continue  # the sandbox: the claim is settled, no money moves

@@ -12,15 +12,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from carriers.models import Carrier, Tariff
 from carriers.services import webhooks_enqueue_many
 from waybills.models import TrackingEvent, Waybill
-from waybills.promises import breach_state
+from waybills.promises import breach_state, rule_message
 from yinzunda.dispatch import tasks_enqueue_many_on_commit
+from yinzunda.texts import Message, message, render_platform
 
 from ..models import Claim, ClaimTransition
 from ..selectors.breaches import Breach, breaches_due_waybill_ids, breaches_find, breaches_sql
@@ -109,10 +109,8 @@ def _watch_portable(*, breaches: list[Breach], now: datetime) -> list[int]:
         }
         try:
             with transaction.atomic():
-                with translation.override(settings.LANGUAGE_CODE):
-                    reason = _breach_reason(record)
                 claim = claim_open(
-                    reason=reason,
+                    reason=breach_reason_message(record),
                     waybill=waybill, complaint_type=breach.complaint_type, tariff=Tariff.objects.get(pk=breach.tariff_id),
                     amount=breach.amount, source_event=TrackingEvent.objects.get(pk=breach.source_event_id),
                     promise=breach.promise, breach=record, now=now, announce=False,
@@ -123,11 +121,10 @@ def _watch_portable(*, breaches: list[Breach], now: datetime) -> list[int]:
     return opened
 
 
-def _breach_reason(record: dict) -> str:
-    """The audit reason in the platform's language (pages render the clock in the reader's);
-    callers hold `translation.override(settings.LANGUAGE_CODE)`."""
+def breach_reason_message(record: dict) -> Message:
+    """The audit reason of a claim the watcher opened: stored as a message, worded for each reader."""
     state = breach_state(record)
-    return _("%(clock)s；系统根据物流轨迹自动索赔") % {"clock": state.text() if state else ""}
+    return message(gettext_noop("%(clock)s；系统根据物流轨迹自动索赔"), clock=rule_message(state) if state else "")
 
 
 def _claims_audit(*, claim_ids: list[int], now: datetime) -> None:
@@ -135,14 +132,15 @@ def _claims_audit(*, claim_ids: list[int], now: datetime) -> None:
     if connection.vendor != "postgresql":
         return  # the portable path wrote each with claim_open
     rows = Claim.objects.filter(pk__in=claim_ids).values_list("pk", "breach").order_by("pk")
-    with translation.override(settings.LANGUAGE_CODE):
-        ClaimTransition.objects.bulk_create([
-            ClaimTransition(
-                claim_id=pk, from_status="", to_status=Claim.Status.OPEN, actor=ClaimTransition.Actor.SYSTEM,
-                reason=_breach_reason(breach), evidence=[{"kind": "breach", **breach}], created_at=now,
-            )
-            for pk, breach in rows
-        ])
+    messages = {pk: breach_reason_message(breach) for pk, breach in rows}
+    ClaimTransition.objects.bulk_create([
+        ClaimTransition(
+            claim_id=pk, from_status="", to_status=Claim.Status.OPEN, actor=ClaimTransition.Actor.SYSTEM,
+            reason=render_platform(messages[pk]), reason_msg=messages[pk], evidence=[{"kind": "breach", **breach}],
+            created_at=now,
+        )
+        for pk, breach in rows
+    ])
 
 
 def claims_announce(*, claim_ids: list[int]) -> int:
@@ -153,8 +151,7 @@ def claims_announce(*, claim_ids: list[int]) -> int:
     claims = list(
         Claim.objects.filter(pk__in=claim_ids).select_related("carrier", "order", "waybill", "complaint").order_by("pk")
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        reasons = {claim.pk: _breach_reason(claim.breach) for claim in claims}
+    reasons = {claim.pk: breach_reason_message(claim.breach) for claim in claims}
     carriers: dict[int, Carrier] = {}
     payloads = claim_webhook_payloads(claims)
     webhooks_enqueue_many(items=[
@@ -165,7 +162,7 @@ def claims_announce(*, claim_ids: list[int]) -> int:
             "merchant_id": claim.merchant_id, "claim": claim,
             "title": gettext_noop("已向%(carrier)s发起索赔 ¥%(amount)s（订单 %(order)s）"),
             "params": {"carrier": claim.carrier.name, "amount": claim.amount, "order": claim.order.order_number},
-            "body": reasons[claim.pk],
+            "body_message": reasons[claim.pk],
         }
         for claim in claims
     ])

@@ -102,7 +102,7 @@ def evidence_json(dossier: OrderDossier) -> dict:
             {
                 "reference": c.reference, "created_at": _at(c.created_at), "complaint_type": c.complaint_type,
                 "complaint_type_label": str(c.get_complaint_type_display()), "description": mask_free_text(c.description),
-                "status": c.status, "status_label": str(c.get_status_display()), "decision_reason": c.decision_reason,
+                "status": c.status, "status_label": str(c.get_status_display()), "decision_reason": c.decision_reason_text(),
                 "photos": len(c.photos.all()),
             }
             for c in dossier.complaints
@@ -113,7 +113,7 @@ def evidence_json(dossier: OrderDossier) -> dict:
                 "status": c.status, "status_label": str(c.get_status_display()),
                 "settlement": c.settlement.reference if c.settlement else None,
                 "transitions": [
-                    {"at": _at(t.created_at), "to": t.to_status, "actor": t.actor, "reason": mask_free_text(t.reason), "evidence": t.evidence}
+                    {"at": _at(t.created_at), "to": t.to_status, "actor": t.actor, "reason": mask_free_text(t.reason_text()), "evidence": t.evidence}
                     for t in c.transitions.all()
                 ],
             }

@@ -92,13 +92,14 @@ def void(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_GET
 @merchant_required
 def labels(request: HttpRequest) -> HttpResponse:
-    """The labels of the selected orders' waybills as one PDF, one label a page."""
+    """The labels of the selected orders' waybills as one PDF, one label a page: right after
+    shipping, or reprinted later from the order list (orders without a waybill are left out)."""
     form = LabelForm(request.GET)
     if not form.is_valid():
         return render(request, "orders/dashboard/export_error.html", {"form": form}, status=400)
     waybills = order_selectors.waybills_for_labels(merchant=request.merchant, order_ids=form.cleaned_data["orders"])
-    if not waybills:
-        raise Http404
+    if not waybills:  # none of the selection is this merchant's shipped order: say so, as a 404
+        return render(request, "orders/dashboard/labels_none.html", {"nav": "orders"}, status=404)
     pdf = labels_pdf(waybills, size_key=form.cleaned_data.get("size") or DEFAULT_SIZE)
     labels_mark_printed(merchant=request.merchant, waybill_ids=[w.pk for w in waybills])
     name = waybills[0].number if len(waybills) == 1 else f"labels-{timezone.localtime():%Y%m%d-%H%M}"

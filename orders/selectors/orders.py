@@ -5,13 +5,22 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from carriers.models import TariffPayout
 from waybills.models import Waybill
 from waybills.numbers import normalize_waybill_number
+from yinzunda.db import index_lookups_only
 from yinzunda.pagination import PAGE_SIZE, KeysetPage, keyset_paginate
 
 from ..models import Merchant, Order, YinzundaPurchase
@@ -24,13 +33,22 @@ def local_day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def active_purchase_exists(order_ref: str = "pk") -> Exists:
-    """SQL: the order (by `order_ref`) has an active Yinzunda purchase."""
-    return Exists(
-        YinzundaPurchase.objects.filter(
-            order=OuterRef(order_ref), status=YinzundaPurchase.Status.ACTIVE
-        )
-    )
+def _first_id(queryset: QuerySet) -> Subquery:
+    """SQL: the first matching row's id, or NULL. A scalar subquery with LIMIT is never turned
+    into a join, so PostgreSQL runs it once per order of the page, as one index probe; an
+    EXISTS filter may become a (hash) semi- or anti-join over every merchant's rows instead."""
+    return Subquery(queryset.order_by().values("pk")[:1])
+
+
+def _active_purchase_id() -> Subquery:
+    """The order's active purchase: a probe of the unique partial index `purchase_one_active_per_order`."""
+    return _first_id(YinzundaPurchase.objects.filter(order=OuterRef("pk"), status=YinzundaPurchase.Status.ACTIVE))
+
+
+def _buyable_waybill_id() -> Subquery:
+    """The order's waybill if the tier can still be bought for it: a probe of the partial index
+    `waybill_buyable` (undelivered platform waybills) and of the carrier's row."""
+    return _first_id(Waybill.objects.filter(buyable_waybill_q(), order=OuterRef("pk")))
 
 
 def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None) -> QuerySet[Order]:
@@ -39,7 +57,10 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
     qs = (
         Order.objects.filter(merchant=merchant)
         .select_related("waybill__carrier")
-        .annotate(has_yinzunda=active_purchase_exists())
+        .alias(purchase_id=_active_purchase_id())
+        # Not an EXISTS: in the select list PostgreSQL may run that as one hashed pass over every
+        # merchant's active purchases; this is one index probe per order shown.
+        .annotate(has_yinzunda=ExpressionWrapper(Q(purchase_id__isnull=False), output_field=BooleanField()))
     )
     if filters.get("date_from"):
         qs = qs.filter(created_at__gte=local_day_start(filters["date_from"]))
@@ -52,13 +73,15 @@ def order_queryset(*, merchant: Merchant, filters: dict[str, Any] | None = None)
             qs = qs.filter(waybill__isnull=True)
         else:
             qs = qs.filter(waybill__status=filters["status"])
+    # Each filter is a per-order probe (see _first_id), so the page walks this merchant's orders
+    # and never reads other merchants' purchases or the index of all waybills.
     if filters.get("yinzunda") == "yes":
-        qs = qs.filter(has_yinzunda=True)
+        qs = qs.filter(purchase_id__isnull=False)
     elif filters.get("yinzunda") == "no":
-        qs = qs.filter(has_yinzunda=False)
+        qs = qs.filter(purchase_id__isnull=True)
     elif filters.get("yinzunda") == "eligible":
         # The same rule as purchase_refusal_reason, as a filter: what can be bought right now.
-        qs = qs.filter(buyable_waybill_q(prefix="waybill__"), has_yinzunda=False)
+        qs = qs.alias(buyable_id=_buyable_waybill_id()).filter(purchase_id__isnull=True, buyable_id__isnull=False)
     q = (filters.get("q") or "").strip()
     if q:
         # Two bounded index lookups (order number prefix, waybill number prefix) instead of an
@@ -84,12 +107,19 @@ def order_list(
     cursor: str | None = None,
     page_size: int = PAGE_SIZE,
 ) -> KeysetPage:
-    return keyset_paginate(
-        order_queryset(merchant=merchant, filters=filters),
-        cursor=cursor,
-        time_field="created_at",
-        page_size=page_size,
-    )
+    """A page of the merchant's orders, newest first.
+
+    Driven by this merchant's rows: the page walks index `order_merchant_recent` and looks each
+    order's waybill, carrier and active purchase up by key (index look-ups only), so no filter
+    (with/without/eligible for Yinzunda) ever reads other merchants' purchases or waybills.
+    """
+    with index_lookups_only():
+        return keyset_paginate(
+            order_queryset(merchant=merchant, filters=filters),
+            cursor=cursor,
+            time_field="created_at",
+            page_size=page_size,
+        )
 
 
 def order_get(*, merchant: Merchant, order_id: int) -> Order:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from carriers.choices import RULE_COMPLAINT_TYPE
 from carriers.models import Tariff
-from waybills.models import Waybill
+from waybills.models import TrackingEvent, Waybill
 from waybills.promises import Clocks, RuleState, promises_evaluate
 from waybills.selectors import waybill_consents
 
@@ -27,7 +27,7 @@ def waybill_promises(
     if purchase is None:
         return []
     return promise_states(
-        tariff=purchase.tariff, events=list(waybill.events.all().order_by("occurred_at", "id")),
+        tariff=purchase.tariff, events=list(TrackingEvent.objects.of_waybill(waybill).order_by("occurred_at", "id")),
         consents=list(waybill_consents(waybill=waybill)), now=now, covered_only=covered_only,
     )
 

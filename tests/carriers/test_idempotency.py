@@ -102,3 +102,36 @@ def test_answers_are_kept_24_hours_then_purged(client_a, claim_a):
 def test_keys_are_per_carrier(client_a, client_b, claim_a, claim_b):
     assert client_a.post(f"/api/v1/carrier/claims/{claim_a.pk}/accept", HTTP_IDEMPOTENCY_KEY="same").status_code == 200
     assert client_b.post(f"/api/v1/carrier/claims/{claim_b.pk}/accept", HTTP_IDEMPOTENCY_KEY="same").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"reason": "缺证据", "evidence": []}, {"reason": 5, "evidence": "x"}])
+def test_reused_key_with_another_invalid_body_is_422_not_400(client_a, claim_a, body):
+    # given a key already answered for a valid dispute
+    url = f"/api/v1/carrier/claims/{claim_a.pk}/dispute"
+    assert client_a.post_json(url, DISPUTE, HTTP_IDEMPOTENCY_KEY="k2").status_code == 200
+    # when the same key comes with another body that is also invalid
+    response = client_a.post_json(url, body, HTTP_IDEMPOTENCY_KEY="k2")
+    # then the key mismatch wins (DESIGN §6)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_reused_key_with_an_unreadable_body_is_422(client_a, claim_a):
+    url = f"/api/v1/carrier/claims/{claim_a.pk}/dispute"
+    client_a.post_json(url, DISPUTE, HTTP_IDEMPOTENCY_KEY="k3")
+    response = client_a.post(url, data="{not json", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k3")
+    assert response.status_code == 422
+
+
+def test_an_unreadable_body_with_a_fresh_key_is_400_and_does_not_burn_it(client_a, claim_a):
+    url = "/api/v1/carrier/settlements/999999/confirm-payment"
+    bad = client_a.post(url, data="{not json", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k4")
+    assert bad.status_code == 400
+    assert not IdempotencyRecord.objects.filter(key="k4").exists()
+
+
+def test_confirm_payment_reused_key_with_invalid_body_is_422(client_a, settlement_a):
+    url = f"/api/v1/carrier/settlements/{settlement_a.pk}/confirm-payment"
+    assert client_a.post_json(url, {"payment_reference": "P1"}, HTTP_IDEMPOTENCY_KEY="pay-2").status_code == 200
+    response = client_a.post_json(url, {"payment_reference": ""}, HTTP_IDEMPOTENCY_KEY="pay-2")
+    assert response.status_code == 422

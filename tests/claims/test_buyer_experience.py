@@ -101,7 +101,7 @@ def test_buyer_is_told_what_yinzunda_is_and_never_sees_claim_ids(client, django_
 
 
 def test_platform_contact_is_a_setting_shown_to_the_buyer(client, settings):
-    settings.YINZUNDA_SUPPORT_CONTACT = "客服电话 400-123-4567"
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "客服电话 400-123-4567", "en": ""}
     waybill = WaybillFactory()
     complaint = _file(client, waybill)
     body = client.get(reverse("buyer:complaint_status", args=[complaint.reference])).content.decode()
@@ -143,10 +143,50 @@ handler500 = "yinzunda.views.server_error"  # as yinzunda/urls.py declares it
 
 
 def test_500_page_is_bilingual_with_the_contact(client, settings):
-    settings.YINZUNDA_SUPPORT_CONTACT = "客服电话 400-123-4567"
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "客服电话 400-123-4567", "en": "Customer service 400-123-4567"}
     client.raise_request_exception = False
     with override_settings(ROOT_URLCONF=__name__):
         response = client.get("/boom/")
     assert response.status_code == 500
     body = response.content.decode()
     assert "服务暂时出错" in body and "Something went wrong" in body and "400-123-4567" in body
+
+
+def test_500_page_carries_the_contact_in_both_languages(client, settings):
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "", "en": ""}
+    settings.YINZUNDA_SUPPORT_PHONE, settings.YINZUNDA_SUPPORT_HOURS = "400-765-4321", "8:00–20:00"
+    client.raise_request_exception = False
+    with override_settings(ROOT_URLCONF=__name__):
+        body = client.get("/boom/").content.decode()
+    assert "平台客服热线 400-765-4321（每天 8:00–20:00）" in body
+    assert "Platform customer service: 400-765-4321 (daily 8:00–20:00)" in body
+
+
+# --- the platform's contact, per language (issue 14 item 14) ----------------------------------
+
+
+def test_contact_is_worded_in_the_readers_language_from_phone_and_hours(client, settings):
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "", "en": ""}
+    settings.YINZUNDA_SUPPORT_PHONE, settings.YINZUNDA_SUPPORT_HOURS = "400-765-4321", "8:00–20:00"
+    complaint = _file(client, WaybillFactory())
+    url = reverse("buyer:complaint_status", args=[complaint.reference])
+    chinese = client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "平台客服热线 400-765-4321（每天 8:00–20:00）" in chinese
+    assert "Platform customer service: 400-765-4321 (daily 8:00–20:00)" in english
+    assert "平台客服" not in english and "（" not in english.split('id="support-contact"')[1].split("</p>")[0]
+
+
+def test_a_whole_contact_line_per_language_wins(client, settings):
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "请拨打 95000 转 8", "en": "Call 95000, option 8 (24 h)"}
+    complaint = _file(client, WaybillFactory())
+    url = reverse("buyer:complaint_status", args=[complaint.reference])
+    assert "请拨打 95000 转 8" in client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Call 95000, option 8 (24 h)" in english and "请拨打" not in english
+
+
+def test_english_error_page_shows_the_english_contact(client, settings):
+    settings.YINZUNDA_SUPPORT_CONTACT = {"zh-hans": "中文热线", "en": "English line 400-1"}
+    body = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "English line 400-1" in body and "中文热线" not in body

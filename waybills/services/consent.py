@@ -28,9 +28,21 @@ def consent_payload(consent: DeliveryConsent, *, number: str) -> dict:
         "place": consent.place,
         "valid_until": consent.valid_until.isoformat() if consent.valid_until else None,
         "evidence": consent.evidence,
-        "tracking_event_id": consent.tracking_event.event_id if consent.tracking_event_id else None,
+        "tracking_event_id": consent_event_id(consent),
         "recorded_at": consent.recorded_at.isoformat(),
     }
+
+
+def consent_event_id(consent: DeliveryConsent) -> str | None:
+    """The carrier's id of the scan this consent came with; None without one, or once its
+    partition was retired (the scan is then in the archive, waybills.partitioning)."""
+    if not consent.tracking_event_id:
+        return None
+    try:
+        event = consent.tracking_event
+    except TrackingEvent.DoesNotExist:
+        return None
+    return event.event_id if event is not None else None
 
 
 def _announce(consent: DeliveryConsent, waybill: Waybill) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from carriers.models import Carrier
@@ -23,16 +24,21 @@ def _sql_status_case() -> str:
 # One statement: insert the new events (duplicates skipped by the unique constraint), then move
 # each touched waybill to its latest event's status, if that is later than the status it has.
 _STORE_SQL = f"""
-WITH ins AS (
+WITH u AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(%s::jsonb)
+         AS u(waybill_id bigint, event_id text, code text, occurred_at timestamptz, location text,
+              delivery_method text, proof_type text, proof_url text, note text, late boolean)
+), ins AS (
     INSERT INTO waybills_trackingevent
         (carrier_id, waybill_id, event_id, code, occurred_at, location, delivery_method,
          proof_type, proof_url, note, received_at, late)
     SELECT %s, u.waybill_id, u.event_id, u.code, u.occurred_at, u.location, u.delivery_method,
            u.proof_type, u.proof_url, u.note, %s, u.late
-    FROM jsonb_to_recordset(%s::jsonb)
-         AS u(waybill_id bigint, event_id text, code text, occurred_at timestamptz, location text,
-              delivery_method text, proof_type text, proof_url text, note text, late boolean)
-    ON CONFLICT (carrier_id, event_id) DO NOTHING
+    FROM u
+    -- The same id with another occurred_at within the horizon is a duplicate too. The batch's
+    -- bounds are constants, so only the partitions within the horizon are probed.
+    {{horizon_check}}
+    ON CONFLICT (carrier_id, event_id, occurred_at) DO NOTHING
     RETURNING id, waybill_id, code, occurred_at, delivery_method
 ), latest AS (
     SELECT DISTINCT ON (waybill_id) waybill_id, code, occurred_at
@@ -62,6 +68,17 @@ WITH ins AS (
 SELECT count(*), coalesce(array_agg(DISTINCT waybill_id), '{{}}')
 FROM ins
 """  # noqa: S608 - the only interpolation is the CASE built from EVENT_STATUS constants
+# The batch's ids as one array: each partition within the horizon is read once for just those
+# ids (a few ms per 1,000 events), whatever plan PostgreSQL picks; a plain correlated NOT EXISTS
+# may hash every scan of the carrier in the window instead (docs/PERFORMANCE.md).
+_HORIZON_CHECK = """WHERE NOT EXISTS (
+        SELECT 1 FROM waybills_trackingevent e
+        WHERE e.carrier_id = %s AND e.event_id = ANY(ARRAY(SELECT event_id FROM u)) AND e.event_id = u.event_id
+          AND e.occurred_at BETWEEN %s AND %s
+          AND e.occurred_at BETWEEN u.occurred_at - %s AND u.occurred_at + %s
+    )"""
+_STORE_SQL_CHECKED = _STORE_SQL.replace("{horizon_check}", _HORIZON_CHECK)
+_STORE_SQL_UNCHECKED = _STORE_SQL.replace("{horizon_check}", "")  # horizon 0: the unique index alone
 _COLUMNS = ("waybill_id", "event_id", "code", "occurred_at", "location", "delivery_method",
             "proof_type", "proof_url", "note", "late")
 
@@ -75,26 +92,52 @@ def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[
             [{**{c: row[c] for c in _COLUMNS}, "occurred_at": row["occurred_at"].isoformat()} for row in rows],
             ensure_ascii=False,
         )
+        horizon = settings.YINZUNDA_EVENT_ID_HORIZON
+        if horizon:
+            low, high = _bounds(rows, horizon)
+            sql, params = _STORE_SQL_CHECKED, [document, carrier.pk, now, carrier.pk, low, high, horizon, horizon, now]
+        else:
+            sql, params = _STORE_SQL_UNCHECKED, [document, carrier.pk, now, now]
         with connection.cursor() as cursor:
-            cursor.execute(_STORE_SQL, [carrier.pk, now, document, now])
+            cursor.execute(sql, params)
             inserted, candidates = cursor.fetchone()
         return inserted, list(candidates)
     return _events_store_portable(carrier=carrier, rows=rows, now=now)
 
 
+def _bounds(rows: list[dict], horizon: timedelta) -> tuple[datetime, datetime]:
+    moments = [row["occurred_at"] for row in rows]
+    return min(moments) - horizon, max(moments) + horizon
+
+
+def _stored_within_horizon(*, carrier: Carrier, rows: list[dict]) -> dict[str, list[tuple[datetime, int]]]:
+    """event_id → [(occurred_at, pk)] of this carrier's stored events that share an id with `rows`
+    within the dedup horizon of the batch (so only those partitions are read)."""
+    low, high = _bounds(rows, settings.YINZUNDA_EVENT_ID_HORIZON)
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    for event_id, occurred_at, pk in TrackingEvent.objects.filter(
+        carrier=carrier, event_id__in=[row["event_id"] for row in rows], occurred_at__range=(low, high)
+    ).values_list("event_id", "occurred_at", "pk"):
+        found.setdefault(event_id, []).append((occurred_at, pk))
+    return found
+
+
+def _match(found: dict[str, list[tuple[datetime, int]]], row: dict) -> int | None:
+    """The stored event this row repeats: same id, occurred_at within the horizon (nearest wins)."""
+    horizon = settings.YINZUNDA_EVENT_ID_HORIZON
+    near = [(abs(at - row["occurred_at"]), pk) for at, pk in found.get(row["event_id"], ()) if abs(at - row["occurred_at"]) <= horizon]
+    return min(near)[1] if near else None
+
+
 def _events_store_portable(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[int, list[int]]:
     """The SQLite first-run setup: same result, more statements."""
-    ids = [row["event_id"] for row in rows]
-    existing = set(TrackingEvent.objects.filter(carrier=carrier, event_id__in=ids).values_list("event_id", flat=True))
-    new_rows = [row for row in rows if row["event_id"] not in existing]
+    existing = _stored_within_horizon(carrier=carrier, rows=rows)
+    new_rows = [row for row in rows if _match(existing, row) is None]
     TrackingEvent.objects.bulk_create(
         [TrackingEvent(carrier=carrier, received_at=now, **{c: row[c] for c in _COLUMNS}) for row in new_rows],
         ignore_conflicts=True,
     )
-    pks = dict(
-        TrackingEvent.objects.filter(carrier=carrier, event_id__in=[r["event_id"] for r in new_rows])
-        .values_list("event_id", "pk")
-    )
+    pks = {row["event_id"] for row in new_rows}
     latest: dict[int, dict] = {}
     delivered: dict[int, dict] = {}
     for row in new_rows:
@@ -134,7 +177,19 @@ def consents_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> list
     evidence = {row["event_id"]: row["consent_evidence"] for row in rows if row.get("consent_evidence")}
     if not evidence:
         return []
-    events = list(TrackingEvent.objects.filter(carrier=carrier, event_id__in=list(evidence)).select_related("waybill"))
+    # The stored scan each row repeats (or is): same id within the horizon, one read of the
+    # partitions within it.
+    low, high = _bounds(rows, settings.YINZUNDA_EVENT_ID_HORIZON)
+    stored = {
+        event.pk: event for event in TrackingEvent.objects.filter(
+            carrier=carrier, event_id__in=list(evidence), occurred_at__range=(low, high)
+        ).select_related("waybill")
+    }
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    for event in stored.values():
+        found.setdefault(event.event_id, []).append((event.occurred_at, event.pk))
+    matched = {_match(found, row) for row in rows if row["event_id"] in evidence} - {None}
+    events = [stored[pk] for pk in sorted(matched)]
     recorded = set(
         DeliveryConsent.objects.filter(tracking_event__in=events).values_list("tracking_event_id", flat=True)
     )

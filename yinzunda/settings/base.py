@@ -13,6 +13,10 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from .contact import YINZUNDA_SUPPORT_CONTACT, YINZUNDA_SUPPORT_HOURS, YINZUNDA_SUPPORT_PHONE  # noqa: F401  (per language)
+from .tracking_partitions import *  # noqa: F403  (events partitions, retention, dedup horizon)
+from .tracking_partitions import EVENTS_PARTITIONS_BEAT, POSTGRES_ENGINES
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 def env_bool(name: str, default: bool) -> bool:
@@ -123,6 +127,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Health-checked persistent connections: after a database restart the next request reconnects.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = POSTGRES_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+INSTALLED_APPS += ["psqlextra"] if DATABASES["default"]["ENGINE"] == "psqlextra.backend" else []  # pgpartition
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -225,14 +231,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yinzunda.tasks.outbox_purge",
         "schedule": timedelta(hours=1),
     },
-    "claims-route-stale-complaints": {
-        "task": "claims.tasks.complaints_sweep_unrouted",
-        "schedule": timedelta(minutes=1),
-    },
-    "claims-auto-accept-overdue": {
-        "task": "claims.tasks.claims_auto_accept_overdue",
-        "schedule": timedelta(minutes=1),
-    },
+    "claims-route-stale-complaints": {"task": "claims.tasks.complaints_sweep_unrouted", "schedule": timedelta(minutes=1)},
+    "claims-auto-accept-overdue": {"task": "claims.tasks.claims_auto_accept_overdue", "schedule": timedelta(minutes=1)},
+    "claims-rollups-compact": {"task": "claims.tasks.rollups_compact", "schedule": timedelta(minutes=5)},
     "claims-ledger-balance-check": {
         "task": "claims.tasks.ledger_balance_check",
         "schedule": timedelta(hours=1),
@@ -246,10 +247,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.scorecard_refresh",
         "schedule": timedelta(minutes=int(os.environ.get("YINZUNDA_SCORECARD_REFRESH_MINUTES", "10"))),
     },
-    "carriers-retry-webhooks": {
-        "task": "carriers.tasks.webhooks_sweep_pending",
-        "schedule": timedelta(minutes=1),
-    },
+    "carriers-retry-webhooks": {"task": "carriers.tasks.webhooks_sweep_pending", "schedule": timedelta(minutes=1)},
+    **EVENTS_PARTITIONS_BEAT,
     "claims-inbox-daily-digest": {
         "task": "claims.tasks.notification_digests_send",
         "schedule": crontab(hour=8, minute=0),
@@ -296,7 +295,7 @@ SPECTACULAR_SETTINGS = {
         "非 2xx 应答按 30 秒起、逐次加倍（最长 6 小时，±20% 抖动）的间隔重试 3 天；"
         "漏收的事件可用 `GET /api/v1/carrier/webhook-events` 补收（保留 31 天）。"
     ),
-    "VERSION": "1.2.0",  # docs/API_CHANGELOG.md
+    "VERSION": "1.2.1",  # docs/API_CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVERS": [{"url": os.environ.get("YINZUNDA_API_SERVER_URL", "/"), "description": "this deployment"}], "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "carriers.api.contract.postprocess"],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -329,19 +328,17 @@ YINZUNDA_SERVICE_CODE = "SVC-WBHOMEDELIVERY"
 YINZUNDA_COMPLAINT_WINDOW_DAYS = int(os.environ.get("YINZUNDA_COMPLAINT_WINDOW_DAYS", "7"))
 YINZUNDA_AUTO_CLAIM_ON_TRACKING = env_bool("YINZUNDA_AUTO_CLAIM_ON_TRACKING", True)
 YINZUNDA_DEFAULT_RESPONSE_HOURS = 48
-# Operators aim to rule on a disputed claim within this many hours (the arbitration queue shows the age).
 # The carrier scorecard's rollup is recomputed this often (the page says when it last was).
 YINZUNDA_SCORECARD_REFRESH_MINUTES = CELERY_BEAT_SCHEDULE["claims-scorecard-refresh"]["schedule"].total_seconds() // 60
 # The console's alerts include the ledger balance check (it reads every ledger entry; cached 10 min).
 YINZUNDA_CONSOLE_LEDGER_CHECK = env_bool("YINZUNDA_CONSOLE_LEDGER_CHECK", True)
-YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))
+YINZUNDA_ARBITRATION_TARGET_HOURS = int(os.environ.get("YINZUNDA_ARBITRATION_TARGET_HOURS", "48"))  # queue's ruling target
 YINZUNDA_QUOTA_PERCENT = Decimal(os.environ.get("YINZUNDA_QUOTA_PERCENT", "3"))
 YINZUNDA_QUOTA_MODE = os.environ.get("YINZUNDA_QUOTA_MODE", "warn")  # "warn" or "enforce"
 YINZUNDA_IDEMPOTENCY_TTL = timedelta(hours=24)
-# Merchant experience: the after-sales answer target, links in e-mails, the buyer-facing contact.
+# Merchant experience: the after-sales answer target, links in e-mails (the buyer-facing contact: .contact).
 YINZUNDA_AFTERSALES_TARGET_HOURS = int(os.environ.get("YINZUNDA_AFTERSALES_TARGET_HOURS", "48"))
 YINZUNDA_SITE_URL = os.environ.get("YINZUNDA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-YINZUNDA_SUPPORT_CONTACT = os.environ.get("YINZUNDA_SUPPORT_CONTACT", "平台客服热线 400-000-0000（每天 9:00–21:00）")
 # Webhooks (DESIGN §6): one hard deadline for connect + TLS + send + read of a delivery.
 YINZUNDA_WEBHOOK_DEADLINE_SECONDS = float(os.environ.get("YINZUNDA_WEBHOOK_DEADLINE_SECONDS", "10"))
 YINZUNDA_WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5

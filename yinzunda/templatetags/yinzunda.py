@@ -18,6 +18,16 @@ def colon() -> str:
     return "：" if (get_language() or "zh").startswith("zh") else ": "
 
 
+_ENGLISH_PUNCTUATION = {"（": " (", "）": ")", "，": ", ", "；": "; ", "：": ": "}
+
+
+@register.simple_tag
+def punct(mark: str) -> str:
+    """Punctuation between values in a template: full width in Chinese, its English form otherwise
+    ({% punct "（" %} is " (" in English)."""
+    return mark if (get_language() or "zh").startswith("zh") else _ENGLISH_PUNCTUATION.get(mark, mark)
+
+
 @register.simple_tag
 def sentence_space() -> str:
     """Between two translated sentences: nothing after a Chinese 。, a space after an English full stop."""
