@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks._support import terminate_on_sigterm
 
 BENCHMARKS = ["benchmarks.events", "benchmarks.complaints", "benchmarks.dashboard", "benchmarks.console",
-              "benchmarks.waybills", "benchmarks.promises", "benchmarks.watcher"]
+              "benchmarks.waybills", "benchmarks.promises", "benchmarks.watcher", "benchmarks.festival"]
 
 
 def _module_name(arg: str) -> str | None:

@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from benchmarks import complaints, console, dashboard, events, promises, watcher, waybills
+from benchmarks import complaints, console, dashboard, events, festival, promises, watcher, waybills
 from benchmarks.run import BENCHMARKS
 
 pytestmark = pytest.mark.bench
@@ -172,12 +172,33 @@ def _watcher(figures: dict, output: str) -> None:
     assert "claims/s (goal ≥ 500)" in output
 
 
+def _festival(figures: dict, output: str) -> None:
+    # The prefill was built, the hour replayed through the API and by COPY, and nothing lost or
+    # doubled: every event stored once, one claim per breach and none elsewhere (the bench itself
+    # exits non-zero otherwise; the figures say so too).
+    assert figures["prefill"]["events"] == festival.SMOKE["prefill"]
+    checks = figures["checks"]
+    assert checks["ok"] and checks["failures"] == []
+    assert checks["stored"] == checks["sent"] == checks["copied"] == figures["hour_events"]
+    assert figures["hour_events"] >= festival.SMOKE["hour_events"]
+    assert checks["replay_stored"] == 0 and checks["wrong_status"] == 0
+    # Drops, held stations and missed return pickups of 音尊达 parcels: each breach is one claim.
+    assert figures["breaches"] > 0 and checks["claims"] == checks["expected_claims"] == figures["breaches"]
+    assert figures["latency"]["claims"] == figures["breaches"] and "p99_ms" in figures["latency"]
+    assert {"premium_locker_drop", "premium_station_held", "premium_return_missed", "locker_drop"} <= set(figures["mix"])
+    assert figures["api_events_per_s"] > 0 and figures["copy_rows_per_s"] > 0
+    assert len(figures["partitions"]) >= 1 and all(p["bytes"] > 0 for p in figures["partitions"])
+    assert figures["costs"]["median_ms"]["everything"] > 0 and len(figures["costs"]["pieces"]) >= 2
+    assert "ratio : API / COPY" in output and "insert cost by piece" in output
+
+
 CHECKS = {
     "benchmarks.events": _events, "benchmarks.complaints": _complaints, "benchmarks.dashboard": _dashboard,
     "benchmarks.console": _console,
     "benchmarks.waybills": _waybills,
     "benchmarks.promises": _promises,
     "benchmarks.watcher": _watcher,
+    "benchmarks.festival": _festival,
 }
 
 
