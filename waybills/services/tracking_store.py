@@ -1,10 +1,10 @@
 """Storing a validated batch of scans: one SQL statement on PostgreSQL, a portable path for SQLite."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 
+import orjson
 from django.conf import settings
 from django.db import connection
 
@@ -87,11 +87,10 @@ def events_store(*, carrier: Carrier, rows: list[dict], now: datetime) -> tuple[
     """Store new rows and move their waybills' status; returns (inserted, ids of the waybills with new scans)."""
     if connection.vendor == "postgresql":
         # The rows travel as one JSON document: far cheaper for PostgreSQL to parse than
-        # thousands of array literals, and still a single bound parameter.
-        document = json.dumps(
-            [{**{c: row[c] for c in _COLUMNS}, "occurred_at": row["occurred_at"].isoformat()} for row in rows],
-            ensure_ascii=False,
-        )
+        # thousands of array literals, and still a single bound parameter. orjson writes it ~15x
+        # faster than the json module (aware datetimes as RFC 3339); jsonb_to_recordset reads
+        # _COLUMNS and skips the rows' other keys.
+        document = orjson.dumps(rows).decode()
         horizon = settings.YINZUNDA_EVENT_ID_HORIZON
         if horizon:
             low, high = _bounds(rows, horizon)

@@ -21,6 +21,13 @@ _FIELD_LIMITS = {"location": 200, "note": 500, "proof_url": 500, "consent_eviden
 # A carrier may say the buyer consented to the drop this scan records (DESIGN §3a): evidence only.
 _CONSENT_METHODS = frozenset({DeliveryMethod.LOCKER, DeliveryMethod.STATION, DeliveryMethod.RECEPTION})
 _URL_VALIDATOR = URLValidator(schemes=["https"])
+# What carriers send (https, a plain DNS name, a printable ASCII path) in ~1 µs instead of
+# URLValidator's ~10 µs: a strict subset of what URLValidator accepts, so anything else (IDN hosts,
+# IP literals, user info, long hosts) still goes through it.
+_URL_PLAIN = re.compile(
+    r"https://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::[0-9]{1,5})?(?:/[!-~]*)?\Z", re.IGNORECASE
+)
+_URL_PLAIN_MAX = len("https://") + 253  # URLValidator's host limit, kept by bounding the whole URL
 _CODES = frozenset(EventCode.values)
 _METHODS = frozenset(DeliveryMethod.values)
 _PROOF_TYPES = frozenset(ProofType.values)
@@ -154,6 +161,8 @@ def _proof_check(proof_type: str, proof_url: str) -> None:
     if proof_url:
         if not proof_url.startswith("https://"):
             raise EventInvalid("proof_url", "invalid_url", gettext("应为 https 链接。"))
+        if len(proof_url) <= _URL_PLAIN_MAX and _URL_PLAIN.match(proof_url):
+            return
         try:
             _URL_VALIDATOR(proof_url)
         except ValidationError:
