@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, Q, Sum, Value, When
 from django.utils import timezone
 
 from claims.models import Claim, Complaint, MerchantCarrierDay
@@ -147,6 +147,29 @@ def test_rollups_equal_the_full_computation_after_varied_writes(shop, carriers):
     # then every rollup row equals a recomputation, and every window's figures equal the full query
     assert_rollups_exact(shop, other)
     assert Claim.objects.count() == 7
+
+
+def test_a_status_move_writes_no_rollup_row_and_a_mixed_update_counts_only_what_changed(shop, carriers):
+    # given shipped parcels, some with complaints, their rollups in place
+    now = timezone.now()
+    orders = [shipped_order(merchant=shop, carrier=carriers[0], created_at=now - timedelta(days=1)) for _ in range(6)]
+    ComplaintFactory(order=orders[0], waybill=orders[0].waybill)
+    rows = MerchantCarrierDay.objects.count()
+    # when a batch of scans only moves statuses (no watched column changes)
+    Waybill.objects.filter(order__in=orders).update(status=Waybill.Status.IN_TRANSIT, status_at=now, updated_at=now)
+    # then the trigger writes nothing
+    assert MerchantCarrierDay.objects.count() == rows
+    # when one statement moves every status and delivers two of the parcels (one with a complaint)
+    delivered = Q(order__in=orders[:2])
+    Waybill.objects.filter(order__in=orders).update(
+        status=Case(When(delivered, then=Value(Waybill.Status.DELIVERED)), default=Value(Waybill.Status.OUT_FOR_DELIVERY)),
+        status_at=now,
+        delivered_at=Case(When(delivered, then=Value(now)), default=None),
+        delivery_method=Case(When(delivered, then=Value("door")), default=Value("")),
+    )
+    # then the figures are exact, written by one delta row for the key
+    assert MerchantCarrierDay.objects.count() == rows + 1
+    assert_rollups_exact(shop)
 
 
 def test_rollup_window_splits_at_the_first_utc_midnight():
