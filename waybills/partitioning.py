@@ -35,6 +35,16 @@ TABLE = TrackingEvent._meta.db_table
 DEFAULT_PARTITION = f"{TABLE}_default"
 NAME_FORMAT = "p%Y%m%d"  # waybills_trackingevent_p20261123: the partition's first day (UTC)
 SIZES = {"day": {"days": 1}, "week": {"weeks": 1}, "month": {"months": 1}}
+# Autovacuum of each partition (PostgreSQL keeps storage parameters per partition, none on the
+# parent): an insert-only partition is vacuumed (visibility map, freezing) and analyzed after 1 %
+# new rows, not the default 20 % of a partition that may hold a billion (docs/SCALING.md). Set
+# on every partition created here; migration waybills 0010 set it on those that existed.
+PARTITION_STORAGE = {"autovacuum_vacuum_insert_scale_factor": "0.01", "autovacuum_analyze_scale_factor": "0.01"}
+
+
+def partition_storage_set(cursor, table: str) -> None:
+    options = ", ".join(f"{name} = {value}" for name, value in PARTITION_STORAGE.items())
+    cursor.execute(f'ALTER TABLE "{table}" SET ({options})')
 
 
 def partition_size(name: str | None = None) -> PostgresTimePartitionSize:
@@ -78,11 +88,13 @@ class TrackingEventPartition(PostgresTimePartition):
                 stranded = cursor.fetchone()[0]
             if not stranded:
                 super().create(model, schema_editor, comment)
+                partition_storage_set(cursor, self.table())
                 return
             # Scans the DEFAULT partition caught for this range (the beat stopped for longer than
             # the partitions ahead): PostgreSQL refuses the new partition while they sit there.
             cursor.execute(f"ALTER TABLE {quote(TABLE)} DETACH PARTITION {quote(DEFAULT_PARTITION)}")
             super().create(model, schema_editor, comment)
+            partition_storage_set(cursor, self.table())
             where = "occurred_at >= %s AND occurred_at < %s"
             cursor.execute(
                 f"INSERT INTO {quote(TABLE)} SELECT * FROM {quote(DEFAULT_PARTITION)} WHERE {where}",  # noqa: S608

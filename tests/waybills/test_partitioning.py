@@ -246,3 +246,32 @@ def test_the_beat_task_and_pgpartition_create_the_partitions_ahead(settings):
     settings.YINZUNDA_EVENTS_PARTITIONS_AHEAD = 7
     call_command("pgpartition", "--yes", "--skip-delete")
     assert strategy().covering(timezone.now())[-1].table() in _partitions()
+
+
+def _reloptions(table: str) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = %s::regclass", [table])
+        return dict(option.split("=", 1) for option in cursor.fetchone()[0])
+
+
+@pytest.mark.django_db
+def test_hot_tables_and_every_partition_made_now_or_later_carry_their_autovacuum_settings(settings):
+    from waybills.partitioning import PARTITION_STORAGE
+
+    # the migrations set them on the waybills, the outbox and the partitions that existed then
+    assert _reloptions("waybills_waybill") == {
+        "fillfactor": "80", "autovacuum_vacuum_scale_factor": "0.02", "autovacuum_analyze_scale_factor": "0.02",
+    }
+    assert _reloptions("yinzunda_outboxmessage") == {
+        "autovacuum_vacuum_scale_factor": "0.01", "autovacuum_analyze_scale_factor": "0.02",
+    }
+    before = set(_partitions())
+    assert before and all(_reloptions(name) == PARTITION_STORAGE for name in before)
+    # partitions created later (ahead by the beat, or back in time for a bulk load) get them too
+    settings.YINZUNDA_EVENTS_PARTITIONS_AHEAD = 6
+    events_partitions_maintain()
+    events_partitions_cover(timezone.now() - timedelta(weeks=30))
+    created = set(_partitions()) - before
+    assert len(created) >= 2 + 20
+    assert all(_reloptions(name) == PARTITION_STORAGE for name in created)
+    assert _reloptions(TABLE) == {}  # PostgreSQL keeps none on the partitioned parent
