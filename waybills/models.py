@@ -42,7 +42,10 @@ class Waybill(models.Model):
         RETURN_PICKED_UP = "return_picked_up", _("退货已取件")
 
     number = models.CharField(_("面单号"), max_length=16, unique=True)
-    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills")
+    # No index on carrier alone: (carrier, status) and (carrier, updated_at, id) start with it, and
+    # every scan batch rewrites hundreds of waybill rows with all their indexes (status moves are
+    # never HOT: status and updated_at are indexed).
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills", db_index=False)
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="waybill")
     is_platform_issued = models.BooleanField(_("平台电子面单"), default=True)
     service_codes = models.JSONField(_("增值服务"), default=list, blank=True)
