@@ -28,13 +28,16 @@ and — at the end, gunicorn and the worker stopped — what each index and fore
 insert (benchmarks/festival_costs.py). It fails loudly unless every accepted event is stored
 exactly once, every expected breach has exactly one claim and no other parcel has one, and
 every waybill ends at its latest scan. Options: --prefill N --hour-events N --batch-size N
---rounds N --concurrency N --workers N --costs-batches N --costs-repeats N --rebuild; --costs-only runs
+--rounds N --concurrency N --workers N --costs-batches N --costs-repeats N --rebuild; --server deployment runs
+on a private PostgreSQL server with docker-compose.yml's settings instead of DATABASE_URL's (the shared
+development server runs PostgreSQL's defaults; benchmarks/pg_cluster.py); --costs-only runs
 the index-cost probe alone on the kept prefill; --smoke: 20,000 prefilled
 events, an hour of 3,000 in batches of 200, in `<name>_bench_festival_smoke`, dropped afterwards.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import io
 import json
@@ -65,6 +68,7 @@ from benchmarks._support import (
     wait_port,
 )
 from benchmarks.festival_data import prefill, prefilled
+from benchmarks.pg_cluster import deployment_server
 
 SMOKE = {"prefill": 20_000, "hour_events": 3000, "batch_size": 200, "rounds": 1, "workers": 1,
          "costs_batches": 2, "costs_repeats": 1}
@@ -84,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--costs-repeats", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true", help="drop the kept prefill and build it again")
     parser.add_argument("--costs-only", action="store_true", help="only the index-cost probe (no servers, no hour)")
+    parser.add_argument("--server", choices=("shared", "deployment"), default="shared",
+                        help="shared: DATABASE_URL's server; deployment: a private server with docker-compose.yml's "
+                             "PostgreSQL settings (benchmarks/pg_cluster.py), its data kept in BENCH_PG_DIR")
     return parser
 
 
@@ -120,10 +127,15 @@ def _keep_or_drop(url: str, args: argparse.Namespace) -> None:
 def main(argv: list[str]) -> dict:
     args = options_parse(_parser(), argv, smoke=SMOKE)
     url = bench_database_url(suffix="_bench_festival", module="benchmarks.festival", smoke=args.smoke)
-    print(f"database: {database_name(url)} (private to this benchmark)", flush=True)
-    _keep_or_drop(url, args)
-    with bench_database(url, smoke=args.smoke), Processes() as processes:
-        return _run(args, url, processes)
+    with contextlib.ExitStack() as stack:
+        if args.server == "deployment":
+            url = stack.enter_context(deployment_server(url))
+        print(f"database: {database_name(url)} (private to this benchmark)", flush=True)
+        _keep_or_drop(url, args)
+        with bench_database(url, smoke=args.smoke), Processes() as processes:
+            figures = _run(args, url, processes)
+            figures["server"] = args.server
+            return figures
 
 
 def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -60,12 +62,12 @@ def _living_in_group(pgid: int) -> list[int]:
     return alive
 
 
-def _run(bench: str, tmp_path: Path) -> tuple[dict, str]:
+def _run(bench: str, tmp_path: Path, *options: str, env: dict | None = None) -> tuple[dict, str]:
     report = tmp_path / "figures.json"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "BENCH_LOG_DIR": str(tmp_path)}
+    env = {**os.environ, "DATABASE_URL": _database_url(), "BENCH_LOG_DIR": str(tmp_path), **(env or {})}
     env.pop("REDIS_URL", None)  # a smoke bench never uses the shared Redis
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.run", bench, "--smoke", f"--report={report}"],
+        [sys.executable, "-m", "benchmarks.run", bench, "--smoke", f"--report={report}", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
@@ -218,3 +220,38 @@ def test_bench_runs_at_smoke_size_and_cleans_up(module, tmp_path):
     assert not leftovers, f"{bench} left its smoke database behind"
     for pid in figures.get("pids", []):
         assert not _living_in_group(pid), f"{bench} left processes of group {pid} running"
+
+
+def _postmaster_running(data: Path) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(data) in cmdline.read_bytes().decode(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_festival_runs_on_a_private_server_with_the_deployment_settings(tmp_path):
+    from benchmarks.pg_cluster import deployment_settings
+
+    # the compose file's PostgreSQL settings are what the private server starts with
+    settings_ = deployment_settings()
+    assert {"shared_buffers=4GB", "wal_compression=on", "max_wal_size=16GB"} <= set(settings_)
+    assert not any(pair.startswith("shared_preload_libraries") for pair in settings_)
+    # (not under tmp_path: the postgres user the server runs as cannot enter pytest's 0700 directories)
+    server_dir = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="yz-bench-pg-"))  # noqa: S108
+    server_dir.chmod(0o755)
+    try:
+        figures, output = _run("festival", tmp_path, "--server", "deployment", env={"BENCH_PG_DIR": str(server_dir)})
+    finally:
+        data = next(server_dir.glob("*/data"), None)
+        shutil.rmtree(server_dir, ignore_errors=True)
+    _festival(figures, output)
+    assert figures["server"] == "deployment" and "a private server with docker-compose.yml's settings" in output
+    # the server ran from its own directory (removed above) and was stopped first; the shared
+    # server got no database
+    assert data is not None and f"({data})" in output
+    assert not _postmaster_running(data)
+    database = f"{settings.DATABASES['default']['TEST']['NAME']}_bench_"
+    assert not {name for name in _databases(_database_url()) if name.startswith(database)}
