@@ -19,6 +19,7 @@ from .selectors.complaints import complaints_held_due
 from .selectors.notifications import (
     merchants_for_digest,
     notification_digest,
+    notification_email_subject,
     notification_email_text,
 )
 from .services import claims, complaints, ledger, rollups, scorecard, settlements, watcher
@@ -37,9 +38,11 @@ def notification_email(notification_id: int) -> bool:
     if note is None or not note.merchant.email or note.merchant.email_digest:
         return False
     send_mail(
-        subject=f"[音尊达] {note.title}", message=notification_email_text(note),
+        subject=notification_email_subject(note), message=notification_email_text(note),
         from_email=None, recipient_list=[note.merchant.email],
     )
+    # Sent: a merchant who switches to the digest later does not get it a second time.
+    notifications_mark_digested(notification_ids=[note.pk], now=timezone.now())
     return True
 
 

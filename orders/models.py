@@ -37,6 +37,11 @@ class Merchant(models.Model):
     )
     # One e-mail a day summing up the inbox instead of one e-mail per event.
     email_digest = models.BooleanField(_("每日汇总邮件"), default=False, db_default=False)
+    # The language of the notification e-mails (the pages follow each reader's browser instead).
+    email_language = models.CharField(
+        _("邮件语言"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     history = HistoricalRecords()

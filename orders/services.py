@@ -246,8 +246,10 @@ def purchase_create_many(
     return results, merchant_quota(merchant=merchant, now=now)
 
 
-def merchant_settings_update(*, merchant: Merchant, email_digest: bool) -> Merchant:
-    """The merchant's own preferences: one daily digest e-mail instead of one per event."""
+def merchant_settings_update(*, merchant: Merchant, email_digest: bool, email_language: str) -> Merchant:
+    """The merchant's own preferences: one daily digest e-mail instead of one per event, and the
+    language the e-mails are written in."""
     merchant.email_digest = email_digest
-    merchant.save(update_fields=["email_digest"])
+    merchant.email_language = email_language
+    merchant.save(update_fields=["email_digest", "email_language"])
     return merchant

@@ -27,7 +27,8 @@ class Notification(models.Model):
     body = models.TextField(_("内容"), blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-    # Set once the daily digest carried it (merchants who chose the digest get no single e-mails).
+    # Set once it was e-mailed, alone or in a daily digest (merchants who chose the digest get no
+    # single e-mails; one switching to it later does not get the ones already sent again).
     digested_at = models.DateTimeField(null=True, blank=True)
     # The params key of a body the platform worded (a message of yinzunda.texts).
     BODY_PARAM = "_body"

@@ -37,12 +37,20 @@ def notification_unread_count(*, merchant: Merchant) -> int:
 DIGEST_LOOKBACK = timedelta(days=2)
 
 
+def notification_email_subject(note: Notification) -> str:
+    """The e-mail subject, in the merchant's e-mail language."""
+    with translation.override(note.merchant.email_language):
+        return _("[音尊达] %(title)s") % {"title": note.display_title()}
+
+
 def notification_email_text(note: Notification) -> str:
-    """The e-mail body: the title, the details and a link to the claim or complaint."""
-    with translation.override(settings.LANGUAGE_CODE):
-        lines = [note.title, ""]
-        if note.body:
-            lines += [note.body, ""]
+    """The e-mail body in the merchant's e-mail language: the title, the details and a link to
+    the claim or complaint."""
+    with translation.override(note.merchant.email_language):
+        lines = [note.display_title(), ""]
+        body = note.display_body()
+        if body:
+            lines += [body, ""]
         lines += [_("查看详情：%(url)s") % {"url": settings.YINZUNDA_SITE_URL + note.link_path()}]
         lines += ["", _("在商家后台“设置”中可改为每天一封汇总邮件。")]
         return "\n".join(lines)
@@ -71,12 +79,12 @@ def notification_digest(*, merchant: Merchant, now: datetime | None = None) -> D
     )
     if not notes:
         return None
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(merchant.email_language):
         subject = _("[音尊达] 今日汇总：%(n)d 条新消息") % {"n": len(notes)}
         lines = [subject, ""]
         for note in notes:
             when = timezone.localtime(note.created_at).strftime("%m-%d %H:%M")
-            lines.append(f"- {when} {note.title}")
+            lines.append(f"- {when} {note.display_title()}")
             lines.append(f"  {settings.YINZUNDA_SITE_URL}{note.link_path()}")
         lines += ["", _("全部消息：%(url)s") % {"url": settings.YINZUNDA_SITE_URL + "/dashboard/inbox/"}]
     return Digest(subject=subject, text="\n".join(lines), notification_ids=[n.pk for n in notes])

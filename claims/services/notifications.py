@@ -74,7 +74,7 @@ def notification_mark_read(*, merchant: Merchant, notification_id: int | None = 
 
 
 def notifications_mark_digested(*, notification_ids: list[int], now=None) -> int:
-    """The digest carried these entries: the next digest starts after them."""
+    """These entries were e-mailed (alone or in a digest): the next digest starts after them."""
     return Notification.objects.filter(pk__in=notification_ids, digested_at__isnull=True).update(
         digested_at=now or timezone.now()
     )

@@ -19,9 +19,14 @@ def merchant_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = MerchantSettingsForm(request.POST)
         if form.is_valid():
-            merchant_settings_update(merchant=merchant, email_digest=form.cleaned_data["email_digest"])
+            merchant_settings_update(
+                merchant=merchant, email_digest=form.cleaned_data["email_digest"],
+                email_language=form.cleaned_data["email_language"],
+            )
             messages.success(request, _("设置已保存"))
             return redirect("dashboard:settings")
     else:
-        form = MerchantSettingsForm(initial={"email_digest": merchant.email_digest})
+        form = MerchantSettingsForm(
+            initial={"email_digest": merchant.email_digest, "email_language": merchant.email_language}
+        )
     return render(request, "orders/dashboard/settings.html", {"form": form, "nav": "settings"})

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from carriers.choices import ComplaintType
@@ -199,6 +200,7 @@ class MerchantSettingsForm(forms.Form):
     email_digest = forms.BooleanField(
         label=_("每天 8:00 收一封汇总邮件（不再逐条发送）"), required=False
     )
+    email_language = forms.ChoiceField(label=_("邮件语言"), choices=settings.LANGUAGES)
 
 
 class ShipForm(PurchaseSelectionForm):

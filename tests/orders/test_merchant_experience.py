@@ -3,6 +3,7 @@ preview, the htmx login redirect, overview figures, inbox links, e-mails and the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -254,7 +255,7 @@ def test_notification_email_carries_details_and_a_link(shop, zto, settings, djan
 
 
 def test_digest_merchants_get_one_daily_email_instead(merchant_client, shop, zto, django_capture_on_commit_callbacks):
-    response = merchant_client.post(reverse("dashboard:settings"), {"email_digest": "on"})
+    response = merchant_client.post(reverse("dashboard:settings"), {"email_digest": "on", "email_language": "zh-hans"})
     assert response.status_code == 302
     shop.refresh_from_db()
     assert shop.email_digest
@@ -267,6 +268,37 @@ def test_digest_merchants_get_one_daily_email_instead(merchant_client, shop, zto
     assert first.reference in digest.body and second.reference in digest.body
     assert "/dashboard/aftersales/" in digest.body
     assert notification_digests_send() == 0  # nothing new: no second e-mail
+
+
+def test_a_merchant_chooses_english_e_mails_and_both_kinds_arrive_in_english(
+    merchant_client, shop, zto, django_capture_on_commit_callbacks
+):
+    # the settings page offers the language; a value that is not one is a form error
+    page = merchant_client.get(reverse("dashboard:settings")).content.decode()
+    assert 'name="email_language"' in page and "English" in page
+    bad = merchant_client.post(reverse("dashboard:settings"), {"email_language": "fr"})
+    assert bad.status_code == 200 and 'role="alert"' in bad.content.decode()
+    shop.refresh_from_db()
+    assert shop.email_language == "zh-hans"
+    # when: English is chosen, one e-mail per event
+    assert merchant_client.post(reverse("dashboard:settings"), {"email_language": "en"}).status_code == 302
+    shop.refresh_from_db()
+    assert shop.email_language == "en" and not shop.email_digest
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = _forwarded(shop, zto, description="瓶子碎了")
+    (message,) = mail.outbox
+    # then the subject and the platform's words are English; the buyer's words stay as written
+    assert message.subject.startswith("[Yinzunda] ") and not re.search(r"[\u4e00-\u9fff]", message.subject)
+    assert "瓶子碎了" in message.body and complaint.reference in message.body
+    assert "查看详情" not in message.body and "Details:" in message.body
+    # and the daily digest too
+    merchant_client.post(reverse("dashboard:settings"), {"email_digest": "on", "email_language": "en"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _forwarded(shop, zto)
+    assert notification_digests_send() == 1
+    assert mail.outbox[0].subject == "[Yinzunda] Daily digest: 1 new messages"
 
 
 # --- English -------------------------------------------------------------------------------------
