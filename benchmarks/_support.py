@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import io
+import json
 import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -209,6 +212,57 @@ class Processes:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def events_post(port: int, token: str, body: bytes) -> dict:
+    """One POST /api/v1/carrier/events; its JSON answer (anything but 200 raises)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/api/v1/carrier/events", body=body,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    payload = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
+    return json.loads(payload)
+
+
+def events_post_all(port: int, jobs: list[tuple[str, bytes]], concurrency: int,
+                    on_answer: Callable[[int, dict], None] | None = None) -> tuple[float, int]:
+    """POST every (token, body) of `jobs`, in order, from `concurrency` threads; (seconds, events
+    accepted). `on_answer(index, answer)` runs as each is answered; what it (or a POST) raises stops
+    the threads and is raised here."""
+    queue = list(reversed(range(len(jobs))))
+    lock = threading.Lock()
+    accepted = [0]
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue or errors:
+                    return
+                index = queue.pop()
+            try:
+                result = events_post(port, *jobs[index])
+                if on_answer is not None:
+                    on_answer(index, result)
+            except BaseException as exc:  # noqa: BLE001 - raised below
+                errors.append(exc)
+                return
+            with lock:
+                accepted[0] += result["accepted"]
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed, accepted[0]
 
 
 def redis_server(processes: Processes) -> str:

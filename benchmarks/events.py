@@ -23,14 +23,12 @@ after a 1,000-event prefill in `<name>_bench_events_smoke`, dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import json
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -43,6 +41,7 @@ from benchmarks._support import (
     connect,
     copy_line,
     database_name,
+    events_post_all,
     free_port,
     options_parse,
     wait_port,
@@ -133,49 +132,8 @@ def seed(waybills: int) -> None:
     print(json.dumps({"token": raw, "waybills": numbers}))
 
 
-def _post(port: int, token: str, body: bytes) -> dict:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("POST", "/api/v1/carrier/events", body=body, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
-    })
-    response = conn.getresponse()
-    payload = response.read()
-    conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
-    return json.loads(payload)
-
-
 def _api_run(port: int, token: str, bodies: list[bytes], concurrency: int) -> tuple[float, int]:
-    queue = list(reversed(bodies))
-    lock = threading.Lock()
-    accepted = [0]
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        while True:
-            with lock:
-                if not queue:
-                    return
-                body = queue.pop()
-            try:
-                result = _post(port, token, body)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-                return
-            with lock:
-                accepted[0] += result["accepted"]
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise errors[0]
-    return elapsed, accepted[0]
+    return events_post_all(port, [(token, body) for body in bodies], concurrency)
 
 
 def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: list[list[dict]]) -> tuple[float, float]:

@@ -46,7 +46,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -62,6 +61,7 @@ from benchmarks._support import (
     copy_line,
     database_drop,
     database_name,
+    events_post_all,
     free_port,
     options_parse,
     redis_server,
@@ -258,18 +258,6 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     return figures
 
 
-def _post(port: int, token: str, body: bytes) -> dict:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("POST", "/api/v1/carrier/events", body=body,
-                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    response = conn.getresponse()
-    payload = response.read()
-    conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
-    return json.loads(payload)
-
-
 def _get(port: int, token: str, path: str) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
@@ -284,38 +272,14 @@ def _post_all(port: int, bodies: list[tuple[str, bytes]], indexes: range, concur
               answered: list[float]) -> tuple[float, int]:
     """POST the batches `indexes` with `concurrency` threads; (seconds, events accepted). Records
     when each batch was answered (wall clock, comparable with the database's timestamps)."""
-    queue = list(reversed(indexes))
-    lock = threading.Lock()
-    accepted = [0]
-    errors: list[BaseException] = []
+    chosen = list(indexes)
 
-    def worker() -> None:
-        while True:
-            with lock:
-                if not queue or errors:
-                    return
-                index = queue.pop()
-            try:
-                result = _post(port, *bodies[index])
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-                return
-            answered[index] = time.time()
-            if result["rejected"]:
-                errors.append(RuntimeError(f"batch {index} had rejections: {result['rejected'][:3]}"))
-            with lock:
-                accepted[0] += result["accepted"]
+    def on_answer(position: int, result: dict) -> None:
+        answered[chosen[position]] = time.time()
+        if result["rejected"]:
+            raise RuntimeError(f"batch {chosen[position]} had rejections: {result['rejected'][:3]}")
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise errors[0]
-    return elapsed, accepted[0]
+    return events_post_all(port, [bodies[k] for k in chosen], concurrency, on_answer)
 
 
 def _copy(url: str, carrier_ids: dict[str, int], numbers: dict[str, int], twins: dict[int, int],
