@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.support import DESKTOP, PHONE, launch
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
@@ -51,3 +53,31 @@ def shot(page, name: str) -> None:
 
 def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+# The desktop-and-phone walkthroughs (buyer, merchant, labels): each test runs at both sizes.
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=sorted(SIZES))
+def size(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, size):
+    context = browser.new_context(locale="zh-CN", accept_downloads=True, viewport=SIZES[size])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -10,37 +10,11 @@ from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
 from claims.buyer.views import PROOFS_SESSION_KEY
-from tests.browser.support import DESKTOP, PHONE, check_page, launch
+from tests.browser.support import check_page
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import WaybillFactory
 
 pytestmark = [pytest.mark.browser]
-
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=sorted(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def page(browser, size):
-    context = browser.new_context(locale="zh-CN", viewport=SIZES[size])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _prove(page, live_server, waybill, last4=None):

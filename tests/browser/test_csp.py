@@ -14,18 +14,17 @@ from playwright.sync_api import expect
 from claims.models import Claim
 from claims.services.complaints import complaint_file, complaint_route
 from tests.browser import csp
-from tests.browser.test_dashboard import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the module's browser fixture)
+from tests.browser.support import ARTIFACTS
 from tests.claims.test_routing import deliver, yinzunda_waybill
 from tests.factories import MerchantUserFactory, UserFactory
 from tests.orders.world import PASSWORD, shipped_order
 from yinzunda.images import image_reencode
 
 pytestmark = [pytest.mark.browser]
-assert CHROMIUM
 
 
 @pytest.fixture
-def context(browser):  # noqa: F811
+def context(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     context.violations = csp.watch(context)

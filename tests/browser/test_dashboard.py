@@ -5,10 +5,6 @@ Screenshots go to test-artifacts/ (gitignored; CI uploads them).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import warnings
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,46 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import csp
+from tests.browser.support import ARTIFACTS
 from tests.factories import CarrierFactory, MerchantFactory, MerchantUserFactory
 from tests.orders.world import PASSWORD, buy, deliver, paid_claim, shipped_order
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures are
-# still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
-    fonts = subprocess.run(
-        ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False
-    ).stdout
-    if not fonts.strip():
-        warnings.warn(
-            "no CJK font installed: screenshots will show boxes for Chinese (apt-get install fonts-wqy-microhei)",
-            stacklevel=1,
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+# (the Playwright browser, launched on Debian chromium, is the `browser` fixture of conftest.py)
 
 
 @pytest.fixture

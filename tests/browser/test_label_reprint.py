@@ -9,38 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.shipping import shipment_void, shipments_create
-from tests.browser.support import DESKTOP, PHONE, check_page, launch
+from tests.browser.support import check_page
 from tests.factories import CarrierFactory, MerchantFactory, MerchantUserFactory, OrderFactory
 from tests.orders.world import PASSWORD
 from waybills.models import Waybill
 
 pytestmark = [pytest.mark.browser]
-
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=sorted(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def page(browser, size):
-    context = browser.new_context(locale="zh-CN", viewport=SIZES[size])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from claims.models import Complaint
 from claims.services.claims import claim_dispute
 from claims.services.complaints import complaint_route
-from tests.browser.support import DESKTOP, PHONE, assert_fits, check_page, launch, shot
+from tests.browser.support import assert_fits, check_page, shot
 from tests.factories import (
     CarrierFactory,
     ComplaintFactory,
@@ -28,32 +28,6 @@ from tests.factories import (
 from tests.orders.world import PASSWORD, buy, deliver, open_claim, paid_claim, shipped_order
 
 pytestmark = [pytest.mark.browser]
-
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=sorted(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def page(browser, size):
-    context = browser.new_context(locale="zh-CN", accept_downloads=True, viewport=SIZES[size])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture
