@@ -78,7 +78,8 @@ def _add_back(cursor, column: str, target: str) -> None:
                        f"REFERENCES {target} (id) DEFERRABLE INITIALLY DEFERRED NOT VALID")
 
 
-def _drop(cursor, kind: str, name: str) -> None:
+def _change(cursor, kind: str, name: str) -> None:
+    """A variant's change: drop an index or constraint, or (add_fk) add a dropped foreign key back."""
     if kind == "add_fk":
         column, target = name.split(" ")
         _add_back(cursor, column, target)
@@ -106,14 +107,14 @@ def measure(url: str, batches: list[list[dict]], *, repeats: int) -> dict:
     warm_up = [("warm-up", [])]  # the first pass reads the indexes' right edges into the cache: not counted
     for repeat in range(repeats):
         order = variants[repeat % len(variants):] + variants[:repeat % len(variants)]  # rotating: none is always first
-        for label, drops in warm_up + order if repeat == 0 else order:
+        for label, changes in warm_up + order if repeat == 0 else order:
             with conn.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '30s'")
                 # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at commit, which
                 # these transactions never reach. Immediate, each statement pays its own checks.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                for kind, name in drops:
-                    _drop(cursor, kind, name)
+                for kind, name in changes:
+                    _change(cursor, kind, name)
                 for document in documents:
                     started = time.perf_counter()
                     cursor.execute(_INSERT, [document])
@@ -126,13 +127,13 @@ def measure(url: str, batches: list[list[dict]], *, repeats: int) -> dict:
     print(f"insert cost by piece ({len(batches)} batches of {rows} rows x {repeats}, rolled back; median ms per batch):",
           flush=True)
     print(f"  everything: {base:.1f} ms", flush=True)
-    for label, drops in variants[1:]:
-        if drops[0][0] == "add_fk":
+    for label, changes in variants[1:]:
+        if changes[0][0] == "add_fk":
             cost = medians[label] - base
             print(f"  {label} (dropped in waybills 0009, added back): {medians[label]:.1f} ms "
                   f"(would cost {cost:+.1f} ms, {cost / base:+.0%})", flush=True)
             continue
-        name = f"without {label}" if len(drops) == 1 else f"{label} (all of the above dropped)"
+        name = f"without {label}" if len(changes) == 1 else f"{label} (all of the above dropped)"
         saved = base - medians[label]
         print(f"  {name}: {medians[label]:.1f} ms (saves {saved:+.1f} ms, {saved / base:+.0%})", flush=True)
     return {"batch_rows": rows, "batches": len(batches), "repeats": repeats, "median_ms": medians,
