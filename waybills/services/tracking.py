@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -127,6 +127,13 @@ def _carrier_last_scan_mark(*, carrier: Carrier, now: datetime) -> None:
 def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, tuple[int, datetime]]:
     """number → (id, issued at) of the carrier's waybills among `numbers`, locked in id order so
     concurrent batches never deadlock."""
+    if connection.vendor == "postgresql":
+        # The hot path's own statement: one array parameter instead of hundreds of placeholders,
+        # and rows read straight off the cursor (the ORM spent ~5 ms of Python per 1,000 events
+        # building the query and converting the rows; docs/PERFORMANCE.md).
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [carrier.pk, list(numbers)])
+            return {number: (pk, created_at) for number, pk, created_at in cursor.fetchall()}
     rows = (
         Waybill.objects.filter(carrier=carrier, number__in=numbers)
         .order_by("pk")
@@ -134,3 +141,9 @@ def _waybills_lock(*, carrier: Carrier, numbers: set[str]) -> dict[str, tuple[in
         .values_list("number", "pk", "created_at")
     )
     return {number: (pk, created_at) for number, pk, created_at in rows}
+
+
+_LOCK_SQL = (
+    f"SELECT number, id, created_at FROM {Waybill._meta.db_table} "  # noqa: S608 - our own table name
+    "WHERE carrier_id = %s AND number = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+)
