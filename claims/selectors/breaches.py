@@ -67,20 +67,28 @@ def _consent_covers(method: str, moment: str, waybill: str) -> str:
                 AND (x.recorded_at, x.id) > (g.recorded_at, g.id) AND x.recorded_at <= {moment}))"""  # noqa: S608 - column expressions of our own, no values
 
 
+# The waybills in scope first (%(scope)s filters waybills_waybill aliased `wb`), then their own
+# active purchases by index, one probe each: left to itself the planner hashed every purchase on
+# the platform to find the few among a batch's few hundred parcels (4 of a 5 ms watcher run at
+# 16,000 purchases, and growing with the platform; docs/PERFORMANCE.md).
+SCOPED_WAYBILLS = """wb AS MATERIALIZED (
+    SELECT wb.id, wb.carrier_id, wb.order_id FROM waybills_waybill wb WHERE %(scope)s
+)"""
+PURCHASES_OF_SCOPED = "p.order_id = ANY(ARRAY(SELECT order_id FROM wb))"
 _DROP_METHODS_SQL = ", ".join(f"'{m}'" for m in sorted(DROP_METHODS))
 TRANSIT_END_SQL = ", ".join(f"'{c}'" for c in sorted(TRANSIT_END_CODES))
 _IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT_STATUSES)
 
 # %(scope)s is one of the two fixed filters below; the parameters are (now, scope param...).
 _BREACHES_SQL = f"""
-WITH w AS (
+WITH {SCOPED_WAYBILLS}, w AS (
     SELECT wb.id AS waybill_id, wb.carrier_id, wb.order_id, o.merchant_id, p.tariff_id,
            t.station_hold_hours, t.hub_dwell_hours, t.transit_hours, t.return_pickup_hours
-    FROM waybills_waybill wb
+    FROM wb
     JOIN orders_yinzundapurchase p ON p.order_id = wb.order_id AND p.status = 'active'
     JOIN carriers_tariff t ON t.id = p.tariff_id
     JOIN orders_order o ON o.id = wb.order_id
-    WHERE %(scope)s
+    WHERE {PURCHASES_OF_SCOPED}
 ), e AS MATERIALIZED (
     SELECT ev.id, ev.waybill_id, ev.code, ev.occurred_at, ev.delivery_method,
            lead(ev.id) OVER win AS next_id, lead(ev.occurred_at) OVER win AS next_at

@@ -16,16 +16,22 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from ..selectors.breaches import SCOPE_IDS, SCOPE_SWEEP, TRANSIT_END_SQL
+from ..selectors.breaches import (
+    PURCHASES_OF_SCOPED,
+    SCOPE_IDS,
+    SCOPE_SWEEP,
+    SCOPED_WAYBILLS,
+    TRANSIT_END_SQL,
+)
 
 # {scope} filters waybills_waybill aliased `wb`; the parameters are now (and ids).
 _REFRESH_SQL = f"""
-WITH w AS (
+WITH {SCOPED_WAYBILLS.replace("%(scope)s", "{scope}")}, w AS (
     SELECT wb.id AS waybill_id, t.station_hold_hours, t.hub_dwell_hours, t.transit_hours, t.return_pickup_hours
-    FROM waybills_waybill wb
+    FROM wb
     JOIN orders_yinzundapurchase p ON p.order_id = wb.order_id AND p.status = 'active'
     JOIN carriers_tariff t ON t.id = p.tariff_id
-    WHERE {{scope}}
+    WHERE {PURCHASES_OF_SCOPED}
 ), e AS MATERIALIZED (
     SELECT ev.waybill_id, ev.code, ev.occurred_at,
            row_number() OVER (PARTITION BY ev.waybill_id ORDER BY ev.occurred_at DESC, ev.id DESC) AS from_last
@@ -59,7 +65,7 @@ WITH w AS (
     FROM clocks
 )
 UPDATE waybills_waybill target SET promise_due_at = d.due_at
-FROM (SELECT wb.id, due.due_at FROM waybills_waybill wb LEFT JOIN due ON due.waybill_id = wb.id WHERE {{scope}}) d
+FROM (SELECT wb.id, due.due_at FROM wb LEFT JOIN due ON due.waybill_id = wb.id) d
 WHERE target.id = d.id AND target.promise_due_at IS DISTINCT FROM d.due_at
 """  # noqa: S608 - only our own constants are inlined; every value is a bound parameter
 
