@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils.translation import gettext
 
 MAX_UTC_OFFSET = timedelta(hours=14)  # PostgreSQL refuses larger offsets; no real zone has one
+_SPACED_OFFSET = re.compile(r" \d\d:?\d\d$")  # an unencoded "+08:00" in a query string arrives as " 08:00"
 
 
 class TimestampInvalid(ValueError):
@@ -19,7 +20,7 @@ class TimestampInvalid(ValueError):
 
 def parse_aware_datetime(value: str) -> datetime:
     """An aware moment in UTC, or `TimestampInvalid` saying why not."""
-    if re.search(r" \d\d:?\d\d$", value):  # an unencoded "+08:00" in a query string arrives as " 08:00"
+    if _SPACED_OFFSET.search(value):
         value = value[: value.rindex(" ")] + "+" + value[value.rindex(" ") + 1 :]
     try:
         moment = datetime.fromisoformat(value)
