@@ -21,7 +21,9 @@ partitions, and nothing lost or doubled — in one run.
 5. replays of already-stored batches (nothing stored), then the wait until the worker has
    run every watcher task.
 
-It reports events/s through the API and by COPY (medians), claim latency p50/p99 (the batch's
+It reports events/s through the API and by COPY (medians), the CPU each side spent per 1,000
+events (gunicorn's workers, the watcher's worker, the bench database's sessions, from /proc) and
+the WAL it wrote, claim latency p50/p99 (the batch's
 HTTP answer → the claim's `opened_at`), the events table's partitions and their sizes
 (pg_partition_tree; one "partition" while the table is not partitioned), the database's size,
 and — at the end, gunicorn and the worker stopped — what each index and foreign key costs an
@@ -67,6 +69,7 @@ from benchmarks._support import (
     redis_server,
     wait_port,
 )
+from benchmarks.events_probes import Probe, cpu_seconds, group
 from benchmarks.festival_data import prefill, prefilled
 from benchmarks.pg_cluster import deployment_server
 
@@ -98,6 +101,17 @@ def _env(url: str, redis_url: str) -> dict:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "yinzunda.settings.base", "DATABASE_URL": url,
             "REDIS_URL": redis_url, "CELERY_TASK_ALWAYS_EAGER": "false", "CARRIER_THROTTLE_RATE": "10000000/min",
             "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process group (the server or worker we started, with its children)."""
+    return sum(max(0.0, cpu_seconds(member)) for member in group(pid))
+
+
+def _cpu_line(cost: dict) -> str:
+    total = cost["web_cpu_ms"] + cost["watcher_cpu_ms"] + cost["db_cpu_ms"]
+    return (f"web {cost['web_cpu_ms']:.1f} ms, watcher worker {cost['watcher_cpu_ms']:.1f} ms, database sessions "
+            f"{cost['db_cpu_ms']:.1f} ms (together {total:.1f} ms), WAL {cost['wal_kib']:,.0f} KiB")
 
 
 def _child(code: str, env: dict) -> None:
@@ -199,20 +213,28 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
               for code, events in batches]
     answered: list[float] = [0.0] * len(bodies)
     rounds = []
+    cpu: list[dict] = []
     per_round = -(-len(bodies) // args.rounds)
     for number in range(args.rounds):
         lo, hi = number * per_round, min(len(bodies), (number + 1) * per_round)
         if lo >= hi:
             break
         events = sum(len(batches[k][1]) for k in range(lo, hi))
+        probe, watcher_before = Probe(url, server.pid), _cpu(worker.pid)
         elapsed, accepted = _post_all(port, bodies, range(lo, hi), args.concurrency, answered)
+        api_cpu = {**probe.done(events), "watcher_cpu_ms": (_cpu(worker.pid) - watcher_before) * 1e6 / events}
         if accepted != events:
             sys.exit(f"round {number + 1}: the API accepted {accepted} of {events} events: benchmark invalid")
-        copy_elapsed = _copy(url, hour["carrier_ids"], numbers, twins, batches[lo:hi], run)
+        probe = Probe(url, None)
+        copy_elapsed, copy_session = _copy(url, hour["carrier_ids"], numbers, twins, batches[lo:hi], run)
+        copy_cpu = {**probe.done(events), "db_cpu_ms": copy_session * 1e6 / events}
         rounds.append((events / elapsed, events / copy_elapsed))
+        cpu.append({"api": api_cpu, "copy": copy_cpu})
         print(f"round {number + 1}: API {events / elapsed:,.0f} events/s ({hi - lo} batches), COPY "
               f"{events / copy_elapsed:,.0f} rows/s, ratio {events / elapsed / (events / copy_elapsed):.2f}; "
               f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(f"  CPU per 1,000 events: {_cpu_line(api_cpu)}; COPY: database sessions "
+              f"{copy_cpu['db_cpu_ms']:.1f} ms, WAL {copy_cpu['wal_kib']:,.0f} KiB", flush=True)
     _, replay_accepted = _post_all(port, bodies, range(min(REPLAYED, len(bodies))), args.concurrency, [0.0] * len(bodies))
     drained = _wait_for_watcher(url, len(expected))
     time.sleep(1)  # a task still running would open claims beyond the breaches: count after a pause
@@ -233,6 +255,9 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     print(f"COPY  : {copy:,.0f} rows/s (median; one COPY and commit per batch, one connection)")
     print(f"ratio : API / COPY = {ratio:.2f} (median; rounds {', '.join(f'{r[0] / r[1]:.2f}' for r in rounds)})"
           "   goal ≥ 0.30")
+    cpu_median = {side: {key: statistics.median(c[side][key] for c in cpu) for key in cpu[0][side]} for side in cpu[0]}
+    print(f"CPU   : per 1,000 events (medians) API {_cpu_line(cpu_median['api'])}; COPY: database sessions "
+          f"{cpu_median['copy']['db_cpu_ms']:.1f} ms, WAL {cpu_median['copy']['wal_kib']:,.0f} KiB")
     if latency["claims"]:
         print(f"claims: {latency['claims']:,} opened by the watcher; latency (batch answered → claim opened) p50 "
               f"{latency['p50_ms']:,.0f} ms, p99 {latency['p99_ms']:,.0f} ms, max {latency['max_ms']:,.0f} ms; "
@@ -248,7 +273,7 @@ def _run(args: argparse.Namespace, url: str, processes: Processes) -> dict:
     figures = {
         "database": database_name(url), "prefill": built, "hour_events": sum(len(e) for _, e in batches),
         "batches": len(batches), "parcels": len(hour["parcels"]), "mix": mix, "breaches": len(expected),
-        "rounds": rounds, "api_events_per_s": api, "copy_rows_per_s": copy, "ratio": ratio,
+        "rounds": rounds, "cpu": cpu, "cpu_median": cpu_median, "api_events_per_s": api, "copy_rows_per_s": copy, "ratio": ratio,
         "latency": latency, "drained_s": drained, "partitions": partitions, "database_bytes": size_after,
         "database_bytes_before": size_before, "stored": stored, "checks": checks, "costs": costs,
         "load": {"before": load_before, "after": load_after}, "pids": processes.pids,
@@ -283,8 +308,9 @@ def _post_all(port: int, bodies: list[tuple[str, bytes]], indexes: range, concur
 
 
 def _copy(url: str, carrier_ids: dict[str, int], numbers: dict[str, int], twins: dict[int, int],
-          batches: list[tuple[str, list[dict]]], run: str) -> float:
-    """COPY the batches' rows (fresh event ids) onto the twin parcels, one COPY and commit per batch."""
+          batches: list[tuple[str, list[dict]]], run: str) -> tuple[float, float]:
+    """COPY the batches' rows (fresh event ids) onto the twin parcels, one COPY and commit per batch;
+    (seconds, CPU seconds of its database session)."""
     received = datetime.now(UTC).isoformat()
     buffers = []
     for code, events in batches:
@@ -297,14 +323,20 @@ def _copy(url: str, carrier_ids: dict[str, int], numbers: dict[str, int], twins:
     sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
            "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
     conn = connect(url)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    conn.commit()
+    cpu_before = cpu_seconds(backend)
     started = time.perf_counter()
     with conn.cursor() as cursor:
         for buffer in buffers:
             cursor.copy_expert(sql, io.BytesIO(buffer))
             conn.commit()
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(backend) - cpu_before  # read before closing: the session's process ends with it
     conn.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def _wait_for_watcher(url: str, breaches: int) -> float:
