@@ -23,13 +23,11 @@ after a 1,000-event prefill in `<name>_bench_events_smoke`, dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +47,7 @@ from benchmarks._support import (
 from benchmarks.events_journeys import CARRIER_CODE, Journeys
 from benchmarks.events_probes import (
     Probe,
-    cpu_seconds,
+    events_copy,
     index_sizes,
     prefill,
     statuses_check,
@@ -148,23 +146,7 @@ def _copy_run(url: str, carrier_id: int, waybill_ids: dict[str, int], batches: l
                    e.get("proof_url", ""), e.get("note", ""), received]
             lines.append(copy_line(row))
         buffers.append("".join(lines).encode())
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-    conn.commit()
-    cpu_before = cpu_seconds(backend)
-    sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
-           "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
-    started = time.perf_counter()
-    with conn.cursor() as cursor:
-        for buffer in buffers:
-            cursor.copy_expert(sql, io.BytesIO(buffer))
-            conn.commit()
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(backend) - cpu_before
-    conn.close()
-    return elapsed, cpu
+    return events_copy(url, buffers)
 
 
 def main(argv: list[str]) -> dict:

@@ -2,6 +2,7 @@
 and the prefill of a grown table."""
 from __future__ import annotations
 
+import io
 import os
 import time
 from datetime import datetime
@@ -47,6 +48,30 @@ class Probe:
         per = 1000 / events
         return {"web_cpu_ms": spent(web, self.web) * 1000 * per, "db_cpu_ms": spent(db, self.db) * 1000 * per,
                 "wal_kib": wal / 1024 * per}
+
+
+EVENTS_COPY_SQL = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
+                   "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
+
+
+def events_copy(url: str, buffers: list[bytes]) -> tuple[float, float]:
+    """COPY each buffer of events rows and commit, on one connection; (seconds, CPU seconds of its
+    database session, read before it closes: the session's process ends with it)."""
+    conn = connect(url)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    conn.commit()
+    cpu_before = cpu_seconds(backend)
+    started = time.perf_counter()
+    with conn.cursor() as cursor:
+        for buffer in buffers:
+            cursor.copy_expert(EVENTS_COPY_SQL, io.BytesIO(buffer))
+            conn.commit()
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(backend) - cpu_before
+    conn.close()
+    return elapsed, cpu
 
 
 def cpu_seconds(pid: int) -> float:

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import io
 import json
 import os
 import statistics
@@ -69,7 +68,7 @@ from benchmarks._support import (
     redis_server,
     wait_port,
 )
-from benchmarks.events_probes import Probe, cpu_seconds, group
+from benchmarks.events_probes import Probe, cpu_seconds, events_copy, group
 from benchmarks.festival_data import prefill, prefilled
 from benchmarks.pg_cluster import deployment_server
 
@@ -320,23 +319,7 @@ def _copy(url: str, carrier_ids: dict[str, int], numbers: dict[str, int], twins:
                             e.get("proof_type", ""), e.get("proof_url", ""), e.get("note", ""), received])
                  for e in events]
         buffers.append("".join(lines).encode())
-    sql = ("COPY waybills_trackingevent (carrier_id, waybill_id, event_id, code, occurred_at, location, "
-           "delivery_method, proof_type, proof_url, note, received_at) FROM STDIN")
-    conn = connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-    conn.commit()
-    cpu_before = cpu_seconds(backend)
-    started = time.perf_counter()
-    with conn.cursor() as cursor:
-        for buffer in buffers:
-            cursor.copy_expert(sql, io.BytesIO(buffer))
-            conn.commit()
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(backend) - cpu_before  # read before closing: the session's process ends with it
-    conn.close()
-    return elapsed, cpu
+    return events_copy(url, buffers)
 
 
 def _wait_for_watcher(url: str, breaches: int) -> float:

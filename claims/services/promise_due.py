@@ -24,9 +24,9 @@ from ..selectors.breaches import (
     TRANSIT_END_SQL,
 )
 
-# {scope} filters waybills_waybill aliased `wb`; the parameters are now (and ids).
+# %(scope)s filters waybills_waybill aliased `wb`; the parameters are now (and ids).
 _REFRESH_SQL = f"""
-WITH {SCOPED_WAYBILLS.replace("%(scope)s", "{scope}")}, w AS (
+WITH {SCOPED_WAYBILLS}, w AS (
     SELECT wb.id AS waybill_id, t.station_hold_hours, t.hub_dwell_hours, t.transit_hours, t.return_pickup_hours
     FROM wb
     JOIN orders_yinzundapurchase p ON p.order_id = wb.order_id AND p.status = 'active'
@@ -84,6 +84,6 @@ def promises_due_refresh(*, waybill_ids: list[int] | None, now: datetime | None)
     scope = SCOPE_SWEEP if waybill_ids is None else SCOPE_IDS
     params = {"now": now or _EPOCH, **({} if waybill_ids is None else {"ids": list(waybill_ids)})}
     with connection.cursor() as cursor:
-        cursor.execute(_REFRESH_SQL.replace("{scope}", scope), params)
+        cursor.execute(_REFRESH_SQL.replace("%(scope)s", scope), params)
         return cursor.rowcount
 
